@@ -1,0 +1,72 @@
+# django-graceful-cancel: `make demo` serves the example site, `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Django 6 needs Python 3.12+: prefer pyenv's 3.12/3.13, then the system's.
+PYTHON ?= $(shell for p in $$(pyenv root 2>/dev/null)/versions/3.12*/bin/python3 \
+	$$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3 python3.12 python3.13 python3; do \
+	command -v "$$p" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/graceful_cancel
+PYTEST_ARGS ?=
+# The PostgreSQL pass runs on CI, or whenever DATABASE_URL is set.
+RUN_PG := $(if $(filter true 1,$(CI)),1,$(if $(DATABASE_URL),1,))
+
+.PHONY: help venv sysdeps demo test test-sqlite test-postgres lint format messages clean
+
+help:
+	@echo "make demo   - install, migrate, load demo data, serve http://127.0.0.1:8000 (log in as alice/demo, admin/admin)"
+	@echo "make test   - install, lint, run the whole suite (SQLite; PostgreSQL too on CI or with DATABASE_URL)"
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+# System packages the suite needs: Debian's Chromium for the browser tests, gettext for messages.
+sysdeps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v msgfmt >/dev/null 2>&1 || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+demo: venv
+	cd example_project && DEMO=1 ../$(PY) manage.py migrate --noinput
+	cd example_project && DEMO=1 ../$(PY) manage.py load_demo_data
+	@echo "Serving http://127.0.0.1:8000 : log in as alice / demo (or bruno for Spanish); staff: admin / admin"
+	cd example_project && DEMO=1 ../$(PY) manage.py runserver 127.0.0.1:8000
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: venv
+	cd django_graceful_cancel && ../$(PY) -m django makemessages -l es --no-obsolete --add-location file --settings= 2>/dev/null || \
+		(cd django_graceful_cancel && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=..:../example_project ../$(PY) -m django makemessages -l es --no-obsolete --add-location file)
+	cd django_graceful_cancel && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=..:../example_project ../$(PY) -m django compilemessages
+
+test-sqlite: venv sysdeps
+	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: venv
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+test: lint test-sqlite
+ifeq ($(RUN_PG),1)
+	$(MAKE) test-postgres
+endif
+
+clean:
+	rm -rf $(VENV) example_project/db.sqlite3 .pytest_cache

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GracefulCancelConfig(AppConfig):
+    name = "django_graceful_cancel"
+    label = "graceful_cancel"
+    verbose_name = _("Graceful cancel")
+    # Pinned so a host's DEFAULT_AUTO_FIELD never produces a surprise migration in this app.
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            receivers,  # noqa: F401  (connects the app's own receivers)
+        )

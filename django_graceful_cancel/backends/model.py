@@ -1,0 +1,254 @@
+"""A subscription backend over the host's own Django model.
+
+Configure it with ``GRACEFUL_CANCEL["SUBSCRIPTION_MODEL"] = "shop.Subscription"`` and, when the
+model's field names differ from the defaults, ``GRACEFUL_CANCEL["SUBSCRIPTION_FIELDS"]``. Each
+entry names a field (or a ``__`` path through relations, read-only) or is None when the model has
+no such field. Three common shapes are covered by configuration alone (docs/backends.md):
+
+* Stripe-like: ``status`` with "active"/"canceled" values and a ``cancel_at_period_end`` flag;
+* a one-to-one from the user: ``customer`` names the one-to-one field, nothing else changes;
+* no status at all: ``status=None``, ``active="is_active"`` and ``current_period_end`` naming the
+  expiry date (a DateField works), ``auto_renew="renews"`` to remember a deferred cancellation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models, transaction
+from django.utils import timezone
+
+from ..conf import app_settings
+from ..exceptions import BackendError
+from .base import BaseSubscriptionBackend, SubscriptionInfo
+
+#: Defaults for ``GRACEFUL_CANCEL["SUBSCRIPTION_FIELDS"]``.
+DEFAULT_FIELDS: dict[str, str | None] = {
+    "customer": "user",
+    "status": "status",
+    "active": None,
+    "plan": "plan",
+    "price": None,
+    "currency": None,
+    "interval": None,
+    "started_at": None,
+    "current_period_end": "current_period_end",
+    "cancel_at_period_end": None,
+    "auto_renew": None,
+    "canceled_at": None,
+    "paused_until": None,
+}
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    if isinstance(value, dt.date):
+        # An expiry *date* means access until the end of that day.
+        return timezone.make_aware(dt.datetime.combine(value, dt.time.max))
+    raise TypeError(f"Not a date: {value!r}")
+
+
+class ModelSubscriptionBackend(BaseSubscriptionBackend):
+    @cached_property
+    def model(self) -> type[models.Model]:
+        label = app_settings.SUBSCRIPTION_MODEL
+        if not label:
+            raise ImproperlyConfigured(
+                'GRACEFUL_CANCEL["SUBSCRIPTION_MODEL"] must name the subscription model '
+                '("app_label.ModelName") when the model backend is used.'
+            )
+        return apps.get_model(label)
+
+    @cached_property
+    def fields(self) -> dict[str, str | None]:
+        return {**DEFAULT_FIELDS, **(app_settings.SUBSCRIPTION_FIELDS or {})}
+
+    @property
+    def supports_period_end_cancel(self) -> bool:  # type: ignore[override]
+        f = self.fields
+        return bool(f["cancel_at_period_end"] or f["auto_renew"] or f["canceled_at"])
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def reference_for(self, instance: models.Model) -> str:
+        return f"{self.model._meta.label_lower}:{instance.pk}"
+
+    def _pk_from_reference(self, reference: str) -> str:
+        prefix, _, pk = reference.rpartition(":")
+        if prefix != self.model._meta.label_lower or not pk:
+            raise BackendError(
+                f"Not a {self.model._meta.label} reference: {reference}", transient=False
+            )
+        return pk
+
+    def _read(self, instance: models.Model, key: str) -> Any:
+        path = self.fields.get(key)
+        if not path:
+            return None
+        value: Any = instance
+        for part in path.split("__"):
+            value = getattr(value, part, None)
+            if value is None:
+                return None
+        return value
+
+    def _active_filter(self) -> models.Q:
+        f = self.fields
+        q = models.Q()
+        if f["status"]:
+            q &= models.Q(**{f"{f['status']}__in": app_settings.SUBSCRIPTION_ACTIVE_STATUSES})
+        if f["active"]:
+            q &= models.Q(**{f["active"]: True})
+        return q
+
+    def _is_active(self, instance: models.Model) -> bool:
+        f = self.fields
+        if f["status"] and self._read(instance, "status") not in (
+            app_settings.SUBSCRIPTION_ACTIVE_STATUSES
+        ):
+            return False
+        if f["active"] and not self._read(instance, "active"):
+            return False
+        end = _as_datetime(self._read(instance, "current_period_end"))
+        return not (not f["status"] and end is not None and end < timezone.now())
+
+    def describe(self, instance: models.Model) -> SubscriptionInfo:
+        plan = self._read(instance, "plan")
+        price = self._read(instance, "price")
+        if price is None and plan is not None:
+            price = getattr(plan, "price", None)
+        cancel_flag = bool(self._read(instance, "cancel_at_period_end"))
+        if self.fields["auto_renew"]:
+            cancel_flag = cancel_flag or not self._read(instance, "auto_renew")
+        return SubscriptionInfo(
+            reference=self.reference_for(instance),
+            plan=str(plan) if plan is not None else "",
+            plan_code=str(getattr(plan, app_settings.PLAN_LOOKUP_FIELD, plan) or "")
+            if plan is not None
+            else "",
+            price=Decimal(str(price)) if price is not None else None,
+            currency=str(self._read(instance, "currency") or getattr(plan, "currency", "") or ""),
+            interval=str(self._read(instance, "interval") or getattr(plan, "interval", "") or ""),
+            started_at=_as_datetime(self._read(instance, "started_at")),
+            current_period_end=_as_datetime(self._read(instance, "current_period_end")),
+            is_active=self._is_active(instance),
+            cancel_at_period_end=cancel_flag,
+        )
+
+    def get_active_subscription(self, customer: Any) -> SubscriptionInfo | None:
+        qs = self.model._default_manager.filter(
+            self._active_filter(), **{self.fields["customer"]: customer}
+        )
+        for instance in qs.order_by("-pk")[:5]:
+            if self._is_active(instance):
+                return self.describe(instance)
+        return None
+
+    def get_subscription(self, reference: str) -> SubscriptionInfo | None:
+        instance = self.model._default_manager.filter(pk=self._pk_from_reference(reference)).first()
+        return self.describe(instance) if instance is not None else None
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def _locked(self, reference: str) -> models.Model:
+        pk = self._pk_from_reference(reference)
+        try:
+            return self.model._default_manager.select_for_update().get(pk=pk)
+        except self.model.DoesNotExist as exc:
+            raise BackendError(f"No subscription {reference}", transient=False) from exc
+
+    def _set(self, instance: models.Model, key: str, value: Any, changed: list[str]) -> None:
+        name = self.fields.get(key)
+        if name:
+            if "__" in name:
+                raise ImproperlyConfigured(
+                    f"SUBSCRIPTION_FIELDS[{key!r}] must be a field, not a path."
+                )
+            setattr(instance, name, value)
+            changed.append(name)
+
+    def cancel(self, reference: str, *, at_period_end: bool, case: Any) -> None:
+        with transaction.atomic():
+            instance = self._locked(reference)
+            changed: list[str] = []
+            self._set(instance, "canceled_at", timezone.now(), changed)
+            if at_period_end and self.supports_period_end_cancel:
+                self._set(instance, "cancel_at_period_end", True, changed)
+                self._set(instance, "auto_renew", False, changed)
+            else:
+                self._set(instance, "status", app_settings.SUBSCRIPTION_CANCELED_STATUS, changed)
+                self._set(instance, "active", False, changed)
+                self._set(instance, "auto_renew", False, changed)
+            instance.save(update_fields=changed or None)
+
+    def reactivate(self, reference: str, *, case: Any) -> None:
+        with transaction.atomic():
+            instance = self._locked(reference)
+            changed: list[str] = []
+            self._set(instance, "canceled_at", None, changed)
+            self._set(instance, "cancel_at_period_end", False, changed)
+            self._set(instance, "auto_renew", True, changed)
+            self._set(instance, "status", app_settings.SUBSCRIPTION_ACTIVE_STATUSES[0], changed)
+            self._set(instance, "active", True, changed)
+            instance.save(update_fields=changed or None)
+
+    def apply_offer(self, reference: str, offer: Any, *, case: Any) -> dict[str, Any]:
+        params = offer.parameters or {}
+        with transaction.atomic():
+            instance = self._locked(reference)
+            changed: list[str] = []
+            result: dict[str, Any] = {"kind": offer.kind}
+            end = _as_datetime(self._read(instance, "current_period_end"))
+            if offer.kind in ("extension", "pause"):
+                days = int(params.get("days") or 30 * int(params.get("months") or 1))
+                if end is not None:
+                    new_end = end + dt.timedelta(days=days)
+                    field = self.model._meta.get_field(self.fields["current_period_end"] or "")
+                    value = (
+                        new_end.date()
+                        if isinstance(field, models.DateField)
+                        and not isinstance(field, models.DateTimeField)
+                        else new_end
+                    )
+                    self._set(instance, "current_period_end", value, changed)
+                    result["current_period_end"] = new_end.isoformat()
+                if offer.kind == "pause":
+                    until = timezone.now() + dt.timedelta(days=days)
+                    self._set(instance, "paused_until", until, changed)
+                    result["paused_until"] = until.isoformat()
+            elif offer.kind == "downgrade":
+                result.update(self._downgrade(instance, params, changed))
+            else:
+                result["applied_by"] = "signal"
+            if changed:
+                instance.save(update_fields=changed)
+            return result
+
+    def _downgrade(
+        self, instance: models.Model, params: dict[str, Any], changed: list[str]
+    ) -> dict[str, Any]:
+        plan_field_name = self.fields["plan"]
+        code = params.get("plan")
+        if not plan_field_name or not code or "__" in plan_field_name:
+            raise BackendError(
+                "Downgrade offers need a plan field and a 'plan' parameter.", transient=False
+            )
+        plan_field = self.model._meta.get_field(plan_field_name)
+        if plan_field.is_relation:
+            related = plan_field.related_model
+            try:
+                target = related._default_manager.get(**{app_settings.PLAN_LOOKUP_FIELD: code})
+            except related.DoesNotExist as exc:
+                raise BackendError(f"No plan {code!r} to downgrade to.", transient=False) from exc
+        else:
+            target = code
+        self._set(instance, "plan", target, changed)
+        return {"plan": str(target)}

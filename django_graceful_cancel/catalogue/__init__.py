@@ -1,0 +1,1 @@
+"""The default catalogue of reasons and offers shipped with the app (English and Spanish)."""

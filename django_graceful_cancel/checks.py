@@ -1,0 +1,182 @@
+"""System checks for ``GRACEFUL_CANCEL``: misconfiguration is a clear error at start-up.
+
+IDs are stable; docs/configuration.md lists them.
+
+* ``graceful_cancel.E001`` ``GRACEFUL_CANCEL`` is not a dict.
+* ``graceful_cancel.E002`` an unknown key (often a typo).
+* ``graceful_cancel.E003`` a value of the wrong type or outside its allowed values.
+* ``graceful_cancel.E004`` a dotted path that cannot be imported.
+* ``graceful_cancel.E005`` the subscription model or one of its configured fields does not exist.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.module_loading import import_string
+
+from .conf import DEFAULTS, IMPORT_STRINGS, SETTINGS_NAME
+
+_HINT = "See docs/configuration.md for every key and its allowed values."
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _non_negative_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _optional_str(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+#: Validators by key, each returning True for a good value, with what is expected.
+VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "SUBSCRIPTION_MODEL": (_optional_str, 'None or "app_label.ModelName"'),
+    "SUBSCRIPTION_FIELDS": (lambda v: isinstance(v, dict), "a dict of field names"),
+    "SUBSCRIPTION_ACTIVE_STATUSES": (
+        lambda v: isinstance(v, (list, tuple)) and bool(v) and all(isinstance(s, str) for s in v),
+        "a non-empty list of strings",
+    ),
+    "SUBSCRIPTION_CANCELED_STATUS": (lambda v: isinstance(v, str), "a string"),
+    "PLAN_LOOKUP_FIELD": (lambda v: isinstance(v, str) and bool(v), "a field name"),
+    "DEFAULT_EFFECTIVE": (
+        lambda v: v in ("period_end", "immediately"),
+        '"period_end" or "immediately"',
+    ),
+    "OFFER_COOLDOWN_DAYS": (_non_negative_int, "a whole number of days, 0 or more"),
+    "ABANDON_AFTER_HOURS": (_positive_int, "a positive whole number of hours"),
+    "PROVIDER_SYNC_MAX_ATTEMPTS": (_positive_int, "a positive whole number"),
+    "COMPLIANCE_PROFILE": (lambda v: v in ("default", "eu", "fr"), '"default", "eu" or "fr"'),
+    "FROM_EMAIL": (_optional_str, "None or an email address"),
+    "SITE_NAME": (_optional_str, "None or a string"),
+}
+
+
+@register(Tags.compatibility)
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    user = getattr(settings, SETTINGS_NAME, {})
+    if user is None:
+        return []
+    if not isinstance(user, dict):
+        return [Error(f"{SETTINGS_NAME} must be a dict.", hint=_HINT, id="graceful_cancel.E001")]
+    errors: list[Error] = []
+    for key in user:
+        if key not in DEFAULTS:
+            close = difflib.get_close_matches(str(key), DEFAULTS, n=1)
+            hint = f"Did you mean {close[0]!r}? " if close else ""
+            errors.append(
+                Error(
+                    f"Unknown {SETTINGS_NAME} key {key!r}.",
+                    hint=hint + _HINT,
+                    id="graceful_cancel.E002",
+                )
+            )
+    for key, (is_valid, expected) in VALIDATORS.items():
+        if key in user and not is_valid(user[key]):
+            errors.append(
+                Error(
+                    f"{SETTINGS_NAME}[{key!r}] is {user[key]!r}; expected {expected}.",
+                    hint=_HINT,
+                    id="graceful_cancel.E003",
+                )
+            )
+    for key in sorted(IMPORT_STRINGS):
+        value = user.get(key, DEFAULTS[key])
+        if not isinstance(value, str):
+            if not callable(value):
+                errors.append(
+                    Error(
+                        f"{SETTINGS_NAME}[{key!r}] must be a dotted path.",
+                        hint=_HINT,
+                        id="graceful_cancel.E003",
+                    )
+                )
+            continue
+        try:
+            import_string(value)
+        except ImportError as exc:
+            errors.append(
+                Error(
+                    f"{SETTINGS_NAME}[{key!r}] = {value!r} cannot be imported: {exc}",
+                    hint=_HINT,
+                    id="graceful_cancel.E004",
+                )
+            )
+    errors.extend(_check_subscription_model(user))
+    return errors
+
+
+def _check_subscription_model(user: dict[str, Any]) -> list[Error]:
+    from .backends.model import DEFAULT_FIELDS, ModelSubscriptionBackend
+
+    backend_path = user.get("SUBSCRIPTION_BACKEND", DEFAULTS["SUBSCRIPTION_BACKEND"])
+    try:
+        backend = import_string(backend_path) if isinstance(backend_path, str) else backend_path
+    except ImportError:
+        return []  # reported as E004
+    if not (isinstance(backend, type) and issubclass(backend, ModelSubscriptionBackend)):
+        return []
+    label = user.get("SUBSCRIPTION_MODEL")
+    if not label or not isinstance(label, str):
+        return [
+            Error(
+                f'{SETTINGS_NAME}["SUBSCRIPTION_MODEL"] must name your subscription model '
+                '("app_label.ModelName") when the model backend is used.',
+                hint=_HINT,
+                id="graceful_cancel.E005",
+            )
+        ]
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return [
+            Error(
+                f'{SETTINGS_NAME}["SUBSCRIPTION_MODEL"] = {label!r} is not an installed model.',
+                hint=_HINT,
+                id="graceful_cancel.E005",
+            )
+        ]
+    fields = {**DEFAULT_FIELDS, **(user.get("SUBSCRIPTION_FIELDS") or {})}
+    errors = []
+    for key, path in fields.items():
+        if key not in DEFAULT_FIELDS:
+            errors.append(
+                Error(
+                    f'Unknown {SETTINGS_NAME}["SUBSCRIPTION_FIELDS"] key {key!r}.',
+                    hint=f"Known keys: {', '.join(DEFAULT_FIELDS)}.",
+                    id="graceful_cancel.E005",
+                )
+            )
+            continue
+        if path and not _path_exists(model, path):
+            errors.append(
+                Error(
+                    f'{SETTINGS_NAME}["SUBSCRIPTION_FIELDS"][{key!r}] = {path!r}: '
+                    f"{model._meta.label} has no such field.",
+                    hint="Set it to the right field name, or None if the model has none.",
+                    id="graceful_cancel.E005",
+                )
+            )
+    return errors
+
+
+def _path_exists(model: Any, path: str) -> bool:
+    current = model
+    for part in path.split("__"):
+        try:
+            field = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            # A property on the model is fine for read-only keys such as "plan__price".
+            return hasattr(current, part)
+        if field.is_relation and field.related_model is not None:
+            current = field.related_model
+    return True

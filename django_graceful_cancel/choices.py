@@ -1,0 +1,86 @@
+"""Enumerations shared by models, services, forms and the API."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SAVED = "saved", _("Saved")
+    CANCELLED = "cancelled", _("Cancelled")
+    REACTIVATED = "reactivated", _("Reactivated")
+    ABANDONED = "abandoned", _("Abandoned")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    PHONE = "phone", _("Phone call")
+
+
+class ReasonCategory(models.TextChoices):
+    PRICE = "price", _("Price and value")
+    PRODUCT = "product", _("Product")
+    SERVICE = "service", _("Customer service")
+    COMMUNICATION = "communication", _("Communication")
+    CIRCUMSTANCES = "circumstances", _("Customer's circumstances")
+    COMPETITION = "competition", _("Competition")
+    OTHER = "other", _("Other")
+
+
+class OfferKind(models.TextChoices):
+    DISCOUNT = "discount", _("Discount")
+    PAUSE = "pause", _("Pause")
+    DOWNGRADE = "downgrade", _("Downgrade")
+    FREE_FEATURE = "free_feature", _("Free premium feature")
+    EXTENSION = "extension", _("Extension")
+    CONSULTATION = "consultation", _("Consultation call")
+
+
+class OfferOutcome(models.TextChoices):
+    PRESENTED = "presented", _("Presented")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class EffectiveMode(models.TextChoices):
+    PERIOD_END = "period_end", _("At the end of the paid period")
+    IMMEDIATELY = "immediately", _("Immediately")
+
+
+class SyncStatus(models.TextChoices):
+    NOT_NEEDED = "not_needed", _("Nothing to sync")
+    PENDING = "pending", _("Pending")
+    SYNCED = "synced", _("Synced")
+
+
+class ComplianceProfile(models.TextChoices):
+    DEFAULT = "default", _("Default (US automatic-renewal laws)")
+    EU = "eu", _("EU / Germany cancellation button")
+    FR = "fr", _("France three-click rule")
+
+
+class EventKind(models.TextChoices):
+    STARTED = "started", _("Case started")
+    REASON_RECORDED = "reason_recorded", _("Reason recorded")
+    OFFER_PRESENTED = "offer_presented", _("Offer presented")
+    OFFER_ACCEPTED = "offer_accepted", _("Offer accepted")
+    OFFER_DECLINED = "offer_declined", _("Offer declined")
+    CANCELLED = "cancelled", _("Cancellation confirmed")
+    REACTIVATED = "reactivated", _("Reactivated")
+    ABANDONED = "abandoned", _("Abandoned")
+    PROVIDER_SYNCED = "provider_synced", _("Subscription provider updated")
+    PROVIDER_SYNC_FAILED = "provider_sync_failed", _("Subscription provider update failed")
+    OWNER_ASSIGNED = "owner_assigned", _("Owner assigned")
+    ROOT_CAUSE_SET = "root_cause_set", _("Root cause set")
+    NOTE_ADDED = "note_added", _("Staff note added")
+    MESSAGE_SENT = "message_sent", _("Message sent")
+    MESSAGE_STATUS = "message_status", _("Message status changed")
+    OPTED_OUT = "opted_out", _("Customer opted out")
+    SURVEY_ANSWERED = "survey_answered", _("Survey answered")
+    CALL_DONE = "call_done", _("Call done")
+    DISPUTED = "disputed", _("Customer said it was not them")
+    ERASED = "erased", _("Personal data erased")
+    EXPORTED = "exported", _("Personal data exported")
+    SAVE_CHECKED = "save_checked", _("Save checked")

@@ -1,0 +1,54 @@
+"""Domain errors raised by the service layer and the subscription backends.
+
+Every error carries a stable machine-readable ``code`` (the API returns it, the pages map it to a
+message) and a human, translatable ``message``.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class GracefulCancelError(Exception):
+    code = "error"
+    default_message = _("Something went wrong with this cancellation.")
+
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        self.message = message if message is not None else self.default_message
+        if code is not None:
+            self.code = code
+        super().__init__(str(self.message))
+
+
+class InvalidTransition(GracefulCancelError):
+    """The case is not in a state that allows the requested change."""
+
+    code = "invalid_transition"
+    default_message = _("This case can no longer be changed that way.")
+
+
+class NoActiveSubscription(GracefulCancelError):
+    code = "no_active_subscription"
+    default_message = _("You have no active subscription to cancel.")
+
+
+class UnknownReason(GracefulCancelError):
+    code = "unknown_reason"
+    default_message = _("That reason is not in the catalogue.")
+
+
+class BackendError(GracefulCancelError):
+    """The subscription provider refused or failed an operation.
+
+    ``transient`` tells callers whether a retry may succeed (network trouble, rate limits) or not
+    (a card declined, an unknown subscription).
+    """
+
+    code = "backend_error"
+    default_message = _("The subscription provider could not complete the request.")
+
+    def __init__(
+        self, message: str | None = None, *, code: str | None = None, transient: bool = True
+    ) -> None:
+        super().__init__(message, code=code)
+        self.transient = transient

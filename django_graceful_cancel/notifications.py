@@ -1,0 +1,57 @@
+"""Customer emails sent directly through Django's mail API.
+
+The confirmation is sent after the cancellation commits, so a mail failure can never undo a
+confirmed cancellation. (The follow-up outbox, when enabled, replaces this direct send.)
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .conf import app_settings
+from .models import CancellationCase
+
+logger = logging.getLogger("django_graceful_cancel")
+
+
+def site_name() -> str:
+    if app_settings.SITE_NAME:
+        return str(app_settings.SITE_NAME)
+    from django.apps import apps
+
+    if apps.is_installed("django.contrib.sites"):
+        from django.contrib.sites.models import Site
+
+        try:
+            return Site.objects.get_current().name
+        except Exception:
+            pass
+    return "our service"
+
+
+def send_confirmation_email(case_pk: int) -> bool:
+    """Send the cancellation confirmation; returns whether a message went out."""
+    case = CancellationCase.objects.select_related("customer", "reason").get(pk=case_pk)
+    email = getattr(case.customer, "email", "") if case.customer_id else ""
+    if not email:
+        return False
+    with translation.override(case.language or settings.LANGUAGE_CODE):
+        context = {"case": case, "customer": case.customer, "site_name": site_name()}
+        subject = render_to_string("django_graceful_cancel/email/confirmation_subject.txt", context)
+        body = render_to_string("django_graceful_cancel/email/confirmation_message.txt", context)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=body,
+        from_email=app_settings.FROM_EMAIL or settings.DEFAULT_FROM_EMAIL,
+        to=[email],
+    )
+    # Anymail-compatible attributes: ignored by Django's own backends, used by ESP backends.
+    message.tags = ["graceful-cancel", "confirmation"]  # type: ignore[attr-defined]
+    message.metadata = {"case": case.reference, "stage": "confirmation"}  # type: ignore[attr-defined]
+    message.send()
+    return True

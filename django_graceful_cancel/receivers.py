@@ -1,0 +1,1 @@
+"""The app's own signal receivers, connected in ``AppConfig.ready()``."""

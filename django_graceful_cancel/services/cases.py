@@ -1,0 +1,548 @@
+"""Every state change of a cancellation case.
+
+Views, the API, the admin, tasks and commands call these functions and never change a case
+themselves. Each function runs in one transaction, locks the case row, checks the current state
+(raising ``InvalidTransition`` with a stable ``code`` otherwise), writes a timeline event and sends
+the matching signal from ``signals.py``.
+
+The status change itself is a conditional UPDATE (``WHERE status IN (...)``) as well as a row lock:
+the lock serialises concurrent requests on PostgreSQL, and the conditional update keeps databases
+without row locks (SQLite) from ever applying a transition twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+
+from .. import signals
+from ..backends import get_backend
+from ..backends.base import SubscriptionInfo
+from ..choices import (
+    CaseStatus,
+    Channel,
+    EffectiveMode,
+    EventKind,
+    OfferOutcome,
+    SyncStatus,
+)
+from ..conf import app_settings
+from ..exceptions import BackendError, InvalidTransition, NoActiveSubscription, UnknownReason
+from ..models import CancellationCase, OfferPresentation, Reason
+from ..policies import get_offer_policy
+
+logger = logging.getLogger("django_graceful_cancel")
+
+Actor = Any  # a user, a label such as "system", or None
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _lock(case: CancellationCase | int) -> CancellationCase:
+    pk = case.pk if isinstance(case, CancellationCase) else case
+    return CancellationCase.objects.select_for_update().select_related("reason").get(pk=pk)
+
+
+def _transition(
+    case: CancellationCase,
+    allowed: Iterable[str],
+    new_status: str,
+    *,
+    code: str,
+    message: str | None = None,
+    **fields: Any,
+) -> None:
+    """Move ``case`` to ``new_status`` if, and only if, it is still in one of ``allowed``."""
+    allowed = tuple(allowed)
+    updated = CancellationCase.objects.filter(pk=case.pk, status__in=allowed).update(
+        status=new_status, updated_at=timezone.now(), **fields
+    )
+    if updated != 1:
+        raise InvalidTransition(message, code=code)
+    case.status = new_status
+    for name, value in fields.items():
+        setattr(case, name, value)
+
+
+def _require(case: CancellationCase, allowed: Iterable[str], code: str) -> None:
+    if case.status not in tuple(allowed):
+        raise InvalidTransition(code=code)
+
+
+def _snapshot(info: SubscriptionInfo) -> dict[str, Any]:
+    now = timezone.now()
+    tenure = (now - info.started_at).days if info.started_at else None
+    return {
+        "plan": info.plan[:200],
+        "plan_code": info.plan_code[:100],
+        "price": info.price,
+        "currency": (info.currency or "")[:3].upper(),
+        "billing_interval": (info.interval or "")[:16],
+        "subscription_started_at": info.started_at,
+        "period_end": info.current_period_end,
+        "tenure_days": max(tenure, 0) if tenure is not None else None,
+    }
+
+
+def _refresh_priority(case: CancellationCase) -> None:
+    case.priority = int(app_settings.PRIORITY_RULE(case))
+
+
+def _resolve_reason(reason: Reason | str | None) -> Reason | None:
+    if reason is None or reason == "":
+        return None
+    if isinstance(reason, Reason):
+        return reason
+    found = Reason.objects.filter(slug=reason, is_active=True).first()
+    if found is None:
+        raise UnknownReason()
+    return found
+
+
+# --- transitions -------------------------------------------------------------------------------
+
+
+def start_case(
+    customer: Any,
+    *,
+    language: str | None = None,
+    time_zone: str = "",
+    compliance_profile: str | None = None,
+    actor: Actor = None,
+) -> tuple[CancellationCase, bool]:
+    """Open a case for the customer's active subscription, or return the open one.
+
+    Returns ``(case, created)``. Raises ``NoActiveSubscription`` when there is nothing to cancel.
+    """
+    existing = (
+        CancellationCase.objects.filter(customer=customer, status=CaseStatus.OPEN)
+        .select_related("reason")
+        .first()
+    )
+    if existing is not None:
+        return existing, False
+    info = get_backend().get_active_subscription(customer)
+    if info is None or not info.is_active:
+        raise NoActiveSubscription()
+    open_case = CancellationCase.objects.filter(
+        subscription_ref=info.reference, status=CaseStatus.OPEN
+    ).first()
+    if open_case is not None:
+        return open_case, False
+    case = CancellationCase(
+        customer=customer,
+        subscription_ref=info.reference,
+        language=(language or translation.get_language() or "")[:16],
+        time_zone=time_zone[:64],
+        compliance_profile=compliance_profile or app_settings.COMPLIANCE_PROFILE,
+        effective_mode=app_settings.DEFAULT_EFFECTIVE,
+        **_snapshot(info),
+    )
+    _refresh_priority(case)
+    try:
+        with transaction.atomic():
+            case.save()
+            case.log(EventKind.STARTED, actor=actor or customer, data={"plan": case.plan})
+            signals.case_started.send(sender=CancellationCase, case=case, actor=actor or customer)
+    except IntegrityError:
+        # A concurrent request opened the case first (the partial unique index said so).
+        return CancellationCase.objects.get(
+            subscription_ref=info.reference, status=CaseStatus.OPEN
+        ), False
+    return case, True
+
+
+def record_reason(
+    case: CancellationCase,
+    reason: Reason | str | None,
+    *,
+    detail: str = "",
+    preferred_channel: str | None = None,
+    contact_consent: bool = False,
+    contact_phone: str = "",
+    actor: Actor = None,
+) -> CancellationCase:
+    """Record (or change) the stated reason and contact preferences of an open case."""
+    reason_obj = _resolve_reason(reason)
+    if preferred_channel and preferred_channel not in Channel.values:
+        raise InvalidTransition(code="unknown_channel")
+    with transaction.atomic():
+        case = _lock(case)
+        _require(case, [CaseStatus.OPEN], "case_not_open")
+        case.reason = reason_obj
+        case.reason_detail = (detail or "").strip()[:5000]
+        if preferred_channel:
+            case.preferred_channel = preferred_channel
+        if contact_consent and not case.contact_consent:
+            case.contact_consent_at = timezone.now()
+        case.contact_consent = bool(contact_consent)
+        if contact_phone:
+            case.contact_phone = contact_phone[:32]
+        _refresh_priority(case)
+        case.save()
+        case.log(
+            EventKind.REASON_RECORDED,
+            actor=actor,
+            data={
+                "reason": reason_obj.slug if reason_obj else None,
+                "channel": case.preferred_channel,
+                "consent": case.contact_consent,
+            },
+        )
+        signals.reason_recorded.send(
+            sender=CancellationCase, case=case, actor=actor, reason=reason_obj
+        )
+    return case
+
+
+def present_offer(case: CancellationCase, *, actor: Actor = None) -> OfferPresentation | None:
+    """Ask the offer policy for an offer and record it as shown; at most one per case, ever.
+
+    Calling it again returns the case's existing presentation (whatever its outcome) rather than
+    choosing another: a case is never shown a second offer.
+    """
+    with transaction.atomic():
+        case = _lock(case)
+        existing = OfferPresentation.objects.filter(case=case).select_related("offer").first()
+        if existing is not None:
+            return existing
+        if case.status != CaseStatus.OPEN:
+            return None
+        offer = get_offer_policy().choose_offer(case)
+        if offer is None:
+            return None
+        presentation = OfferPresentation.objects.create(
+            case=case, offer=offer, customer_id=case.customer_id
+        )
+        case.log(
+            EventKind.OFFER_PRESENTED, actor=actor, data={"offer": offer.slug, "kind": offer.kind}
+        )
+        signals.offer_presented.send(
+            sender=CancellationCase, case=case, actor=actor, presentation=presentation
+        )
+    return presentation
+
+
+def _pending_presentation(case: CancellationCase) -> OfferPresentation:
+    presentation = (
+        OfferPresentation.objects.select_for_update()
+        .filter(case=case)
+        .select_related("offer")
+        .first()
+    )
+    if presentation is None:
+        raise InvalidTransition(code="no_offer")
+    if presentation.outcome != OfferOutcome.PRESENTED:
+        raise InvalidTransition(code="offer_already_decided")
+    return presentation
+
+
+def accept_offer(case: CancellationCase, *, actor: Actor = None) -> CancellationCase:
+    """Accept the offer shown: the backend applies it and the case is saved.
+
+    If the backend fails, nothing changes and ``BackendError`` propagates: the customer can try
+    again or cancel; an accepted offer that was never applied would be a broken promise.
+    """
+    with transaction.atomic():
+        case = _lock(case)
+        _require(case, [CaseStatus.OPEN], "case_not_open")
+        presentation = _pending_presentation(case)
+        applied = get_backend().apply_offer(case.subscription_ref, presentation.offer, case=case)
+        now = timezone.now()
+        presentation.outcome = OfferOutcome.ACCEPTED
+        presentation.decided_at = now
+        presentation.applied = applied or {}
+        presentation.save(update_fields=["outcome", "decided_at", "applied"])
+        _transition(
+            case,
+            [CaseStatus.OPEN],
+            CaseStatus.SAVED,
+            code="case_not_open",
+            saved_at=now,
+            closed_at=now,
+        )
+        case.log(
+            EventKind.OFFER_ACCEPTED,
+            actor=actor,
+            data={"offer": presentation.offer.slug, "applied": presentation.applied},
+        )
+        signals.offer_accepted.send(
+            sender=CancellationCase,
+            case=case,
+            actor=actor,
+            presentation=presentation,
+            applied=presentation.applied,
+        )
+    return case
+
+
+def decline_offer(case: CancellationCase, *, actor: Actor = None) -> CancellationCase:
+    """Decline the offer shown; the case stays open and the cancel button stays where it was."""
+    with transaction.atomic():
+        case = _lock(case)
+        _require(case, [CaseStatus.OPEN], "case_not_open")
+        presentation = _pending_presentation(case)
+        _decline(case, presentation, actor)
+    return case
+
+
+def _decline(case: CancellationCase, presentation: OfferPresentation, actor: Actor) -> None:
+    presentation.outcome = OfferOutcome.DECLINED
+    presentation.decided_at = timezone.now()
+    presentation.save(update_fields=["outcome", "decided_at"])
+    case.log(EventKind.OFFER_DECLINED, actor=actor, data={"offer": presentation.offer.slug})
+    signals.offer_declined.send(
+        sender=CancellationCase, case=case, actor=actor, presentation=presentation
+    )
+
+
+def confirm_cancellation(
+    case: CancellationCase,
+    *,
+    effective: str | None = None,
+    actor: Actor = None,
+) -> CancellationCase:
+    """Confirm the cancellation. Never depends on a reason or an offer answer.
+
+    The cancellation is committed first; only then is the subscription backend asked to apply
+    it. If the backend fails, the case stays cancelled with ``provider_sync="pending"`` and
+    ``retry_provider_sync`` (run by ``graceful_cancel_sync`` or its Celery task) completes it.
+    """
+    if effective is not None and effective not in EffectiveMode.values:
+        raise InvalidTransition(code="unknown_effective_mode")
+    backend = get_backend()
+    with transaction.atomic():
+        case = _lock(case)
+        _require(case, [CaseStatus.OPEN], "case_not_open")
+        mode = effective or case.effective_mode or app_settings.DEFAULT_EFFECTIVE
+        now = timezone.now()
+        at_period_end = (
+            mode == EffectiveMode.PERIOD_END
+            and backend.supports_period_end_cancel
+            and case.period_end is not None
+            and case.period_end > now
+        )
+        if not at_period_end:
+            mode = EffectiveMode.IMMEDIATELY
+        presentation = (
+            OfferPresentation.objects.select_for_update()
+            .filter(case=case)
+            .select_related("offer")
+            .first()
+        )
+        _transition(
+            case,
+            [CaseStatus.OPEN],
+            CaseStatus.CANCELLED,
+            code="case_not_open",
+            cancelled_at=now,
+            closed_at=now,
+            effective_mode=mode,
+            effective_at=case.period_end if at_period_end else now,
+            provider_sync=SyncStatus.PENDING,
+        )
+        if presentation is not None and presentation.outcome == OfferOutcome.PRESENTED:
+            # Pressing "cancel" next to an offer is declining it.
+            _decline(case, presentation, actor)
+        case.log(
+            EventKind.CANCELLED,
+            actor=actor,
+            data={"effective_mode": mode, "effective_at": case.effective_at.isoformat()},
+        )
+        signals.case_cancelled.send(sender=CancellationCase, case=case, actor=actor)
+        _confirm_to_customer(case)
+    _sync(case, actor=actor)
+    return case
+
+
+def _confirm_to_customer(case: CancellationCase) -> None:
+    """Send the confirmation once the cancellation has committed; a mail failure is logged."""
+    from ..notifications import send_confirmation_email
+
+    pk = case.pk
+
+    def send() -> None:
+        try:
+            send_confirmation_email(pk)
+        except Exception:
+            logger.exception("Could not send the confirmation of case %s", pk)
+
+    transaction.on_commit(send)
+
+
+def retry_provider_sync(
+    case: CancellationCase | int, *, actor: Actor = "system"
+) -> CancellationCase:
+    """Apply a confirmed cancellation the backend has not applied yet (idempotent)."""
+    case = CancellationCase.objects.get(pk=case.pk if isinstance(case, CancellationCase) else case)
+    if case.provider_sync == SyncStatus.PENDING:
+        _sync(case, actor=actor)
+    return case
+
+
+def _sync(case: CancellationCase, *, actor: Actor) -> None:
+    """Ask the backend to apply the case's status; record success or failure, never raise."""
+    backend = get_backend()
+    try:
+        with transaction.atomic():
+            locked = _lock(case)
+            if locked.provider_sync != SyncStatus.PENDING:
+                return
+            if locked.status == CaseStatus.CANCELLED:
+                backend.cancel(
+                    locked.subscription_ref,
+                    at_period_end=locked.effective_mode == EffectiveMode.PERIOD_END,
+                    case=locked,
+                )
+            elif locked.status == CaseStatus.REACTIVATED:
+                backend.reactivate(locked.subscription_ref, case=locked)
+            CancellationCase.objects.filter(pk=locked.pk).update(
+                provider_sync=SyncStatus.SYNCED, provider_sync_error="", updated_at=timezone.now()
+            )
+            case.provider_sync = SyncStatus.SYNCED
+            case.provider_sync_error = ""
+            locked.log(EventKind.PROVIDER_SYNCED, actor=actor, data={"status": locked.status})
+            signals.provider_synced.send(sender=CancellationCase, case=locked, actor=actor)
+    except BackendError as error:
+        logger.warning("Subscription backend failed for case %s: %s", case.reference, error)
+        with transaction.atomic():
+            locked = _lock(case)
+            locked.provider_sync_attempts += 1
+            locked.provider_sync_error = str(error)[:2000]
+            locked.save(
+                update_fields=["provider_sync_attempts", "provider_sync_error", "updated_at"]
+            )
+            case.provider_sync_attempts = locked.provider_sync_attempts
+            case.provider_sync_error = locked.provider_sync_error
+            locked.log(
+                EventKind.PROVIDER_SYNC_FAILED,
+                actor=actor,
+                data={"error": str(error)[:500], "code": error.code, "transient": error.transient},
+            )
+            signals.provider_sync_failed.send(
+                sender=CancellationCase, case=locked, actor=actor, error=error
+            )
+
+
+def reactivate(case: CancellationCase, *, actor: Actor = None) -> CancellationCase:
+    """Undo a cancellation before it takes effect (one click from the confirmation)."""
+    with transaction.atomic():
+        case = _lock(case)
+        _require(case, [CaseStatus.CANCELLED], "case_not_cancelled")
+        if not case.can_reactivate:
+            raise InvalidTransition(code="reactivation_window_closed")
+        # If the provider never applied the cancellation there is nothing to undo there.
+        sync = (
+            SyncStatus.NOT_NEEDED
+            if case.provider_sync == SyncStatus.PENDING
+            else SyncStatus.PENDING
+        )
+        now = timezone.now()
+        _transition(
+            case,
+            [CaseStatus.CANCELLED],
+            CaseStatus.REACTIVATED,
+            code="case_not_cancelled",
+            reactivated_at=now,
+            provider_sync=sync,
+        )
+        case.log(EventKind.REACTIVATED, actor=actor)
+        signals.case_reactivated.send(sender=CancellationCase, case=case, actor=actor)
+    if sync == SyncStatus.PENDING:
+        _sync(case, actor=actor)
+    return case
+
+
+def abandon(case: CancellationCase, *, actor: Actor = "system") -> CancellationCase:
+    """Close an open case the customer left without deciding."""
+    with transaction.atomic():
+        case = _lock(case)
+        _require(case, [CaseStatus.OPEN], "case_not_open")
+        _transition(
+            case,
+            [CaseStatus.OPEN],
+            CaseStatus.ABANDONED,
+            code="case_not_open",
+            closed_at=timezone.now(),
+        )
+        case.log(EventKind.ABANDONED, actor=actor)
+        signals.case_abandoned.send(sender=CancellationCase, case=case, actor=actor)
+    return case
+
+
+def abandon_stale(*, older_than_hours: int | None = None, batch_size: int = 500) -> int:
+    """Abandon open cases untouched for ``ABANDON_AFTER_HOURS``; returns how many."""
+    hours = older_than_hours if older_than_hours is not None else app_settings.ABANDON_AFTER_HOURS
+    cutoff = timezone.now() - timedelta(hours=hours)
+    count = 0
+    pks = list(
+        CancellationCase.objects.filter(status=CaseStatus.OPEN, updated_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    for pk in pks:
+        try:
+            abandon(CancellationCase(pk=pk))
+        except InvalidTransition:
+            continue  # the customer came back and decided meanwhile
+        count += 1
+    return count
+
+
+# --- staff -------------------------------------------------------------------------------------
+
+
+def assign_owner(case: CancellationCase, owner: Any, *, actor: Actor) -> CancellationCase:
+    """Give the case to a staff member (``owner=None`` releases it)."""
+    if owner is not None and not getattr(owner, "is_staff", False):
+        raise InvalidTransition(code="owner_not_staff")
+    with transaction.atomic():
+        case = _lock(case)
+        case.owner = owner
+        case.save(update_fields=["owner", "updated_at"])
+        case.log(
+            EventKind.OWNER_ASSIGNED,
+            actor=actor,
+            data={"owner": owner.get_username() if owner is not None else None},
+        )
+        signals.owner_assigned.send(sender=CancellationCase, case=case, actor=actor, owner=owner)
+    return case
+
+
+def set_root_cause(
+    case: CancellationCase, root_cause: Reason | str | None, *, detail: str = "", actor: Actor
+) -> CancellationCase:
+    """Record the root cause staff found, next to the stated reason."""
+    cause = _resolve_reason(root_cause)
+    with transaction.atomic():
+        case = _lock(case)
+        case.root_cause = cause
+        case.root_cause_detail = (detail or "").strip()
+        case.save(update_fields=["root_cause", "root_cause_detail", "updated_at"])
+        case.log(
+            EventKind.ROOT_CAUSE_SET,
+            actor=actor,
+            data={
+                "root_cause": cause.slug if cause else None,
+                "detail": case.root_cause_detail[:500],
+            },
+        )
+        signals.root_cause_set.send(
+            sender=CancellationCase, case=case, actor=actor, root_cause=cause
+        )
+    return case
+
+
+def pending_sync_cases(limit: int = 500) -> list[int]:
+    """Primary keys of cancelled or reactivated cases the provider has not applied yet."""
+    return list(
+        CancellationCase.objects.filter(provider_sync=SyncStatus.PENDING)
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,18 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from django_graceful_cancel.models import CancellationCase
+
+from .models import Plan
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "shop/home.html", {"plans": Plan.objects.order_by("price")})
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    subscription = request.user.subscriptions.select_related("plan").order_by("-pk").first()
+    cases = CancellationCase.objects.filter(customer=request.user).order_by("-created_at")[:5]
+    return render(request, "shop/account.html", {"subscription": subscription, "cases": cases})

@@ -1,0 +1,126 @@
+"""Shared fixtures. On CI (CI=true) a missing service fails the test instead of skipping it."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+ON_CI = os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def gc_settings(**overrides: Any) -> dict[str, Any]:
+    """The example site's GRACEFUL_CANCEL with some keys replaced, for override_settings."""
+    from django.conf import settings
+
+    return {**settings.GRACEFUL_CANCEL, **overrides}
+
+
+def require_service(name: str, available: bool, why: str = "") -> None:
+    """Skip locally, fail on CI, when a real service a test needs is not there."""
+    if available:
+        return
+    message = f"{name} is not available{': ' + why if why else ''}"
+    if ON_CI:
+        pytest.fail(message + " (CI must run this test)")
+    pytest.skip(message)
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((host, port)) == 0
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    for item in items:
+        if "postgres" in item.keywords and connection.vendor != "postgresql":
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL-only: runs in the PostgreSQL pass"))
+
+
+@pytest.fixture
+def catalogue(db: Any) -> None:
+    call_command("graceful_cancel_load_catalogue", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def plans(db: Any) -> dict[str, Any]:
+    from shop.models import Plan
+
+    return {
+        code: Plan.objects.create(code=code, name=name, price=price, currency="EUR")
+        for code, name, price in [
+            ("basic", "Basic", "7.99"),
+            ("standard", "Standard", "12.99"),
+            ("premium", "Premium", "19.99"),
+        ]
+    }
+
+
+@pytest.fixture
+def make_customer(db: Any, plans: dict[str, Any], django_user_model: Any) -> Callable[..., Any]:
+    from shop.models import Subscription
+
+    counter = iter(range(1, 10_000))
+
+    def make(
+        username: str | None = None,
+        *,
+        plan: str = "standard",
+        tenure_days: int = 400,
+        period_days: int = 20,
+        subscribed: bool = True,
+        **user_fields: Any,
+    ) -> Any:
+        username = username or f"customer{next(counter)}"
+        user = django_user_model.objects.create_user(
+            username=username,
+            email=f"{username}@example.com",
+            password="demo",
+            first_name=username.title(),
+            **user_fields,
+        )
+        if subscribed:
+            now = timezone.now()
+            Subscription.objects.create(
+                user=user,
+                plan=plans[plan],
+                started_at=now - timedelta(days=tenure_days),
+                current_period_end=now + timedelta(days=period_days),
+            )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def customer(make_customer: Callable[..., Any]) -> Any:
+    return make_customer("alice")
+
+
+@pytest.fixture
+def staff_user(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(
+        username="sam", email="sam@example.com", password="staff", is_staff=True
+    )
+
+
+@pytest.fixture
+def email_backend(settings: Any) -> Callable[[str], None]:
+    """Switch the email backend, through MAILERS on Django 6.1+ and EMAIL_BACKEND before."""
+    import django
+
+    def use(path: str) -> None:
+        if django.VERSION >= (6, 1):
+            settings.MAILERS = {"default": {"BACKEND": path}}
+        else:
+            settings.EMAIL_BACKEND = path
+
+    return use
