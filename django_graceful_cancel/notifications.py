@@ -10,8 +10,6 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
-from django.utils import translation
 
 from .conf import app_settings
 from .models import CancellationCase
@@ -35,23 +33,24 @@ def site_name() -> str:
 
 
 def send_confirmation_email(case_pk: int) -> bool:
+    from .rendering import render_message
+
     """Send the cancellation confirmation; returns whether a message went out."""
     case = CancellationCase.objects.select_related("customer", "reason").get(pk=case_pk)
     email = getattr(case.customer, "email", "") if case.customer_id else ""
     if not email:
         return False
-    with translation.override(case.language or settings.LANGUAGE_CODE):
-        context = {"case": case, "customer": case.customer, "site_name": site_name()}
-        subject = render_to_string("django_graceful_cancel/email/confirmation_subject.txt", context)
-        body = render_to_string("django_graceful_cancel/email/confirmation_message.txt", context)
+    rendered = render_message(case, "confirmation", channel="email")
     message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
-        body=body,
+        subject=rendered.subject,
+        body=rendered.text,
         from_email=app_settings.FROM_EMAIL or settings.DEFAULT_FROM_EMAIL,
         to=[email],
     )
     # Anymail-compatible attributes: ignored by Django's own backends, used by ESP backends.
     message.tags = ["graceful-cancel", "confirmation"]  # type: ignore[attr-defined]
     message.metadata = {"case": case.reference, "stage": "confirmation"}  # type: ignore[attr-defined]
+    if rendered.html:
+        message.attach_alternative(rendered.html, "text/html")
     message.send()
     return True

@@ -1,0 +1,166 @@
+"""Reason-specific messages: page copy, emails, SMS, call scripts.
+
+``render_message(case, stage, channel=...)`` finds the most specific template, in this order
+(the first that exists wins):
+
+1. a ``MessageTemplate`` row for the case's reason, this stage, channel and language (staff edit
+   these in the admin; "es-mx" falls back to "es");
+2. the file template for the reason: ``django_graceful_cancel/messages/<stage>/<reason-slug>_<part>``;
+3. a generic ``MessageTemplate`` row (no reason) for this stage, channel and language;
+4. the generic file template: ``django_graceful_cancel/messages/<stage>/default_<part>``.
+
+Reason-specific copy beats generic copy; at the same specificity, what staff wrote in the
+database beats the files. File templates are overridden the Django way, from the host's
+``TEMPLATES["DIRS"]``. Parts by channel: email ``subject.txt``, ``message.txt`` and optional
+``message.html``; page ``page.html``; sms and whatsapp ``sms.txt``; phone ``call.txt``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.template import Context, Template, TemplateDoesNotExist
+from django.template.loader import render_to_string, select_template
+from django.utils import timezone, translation
+
+from .models import CancellationCase, MessageTemplate
+
+#: Template parts per channel: (subject part, body part, html part); None where unused.
+PARTS: dict[str, tuple[str | None, str, str | None]] = {
+    "email": ("subject.txt", "message.txt", "message.html"),
+    "page": (None, "page.html", None),
+    "sms": (None, "sms.txt", None),
+    "whatsapp": (None, "sms.txt", None),
+    "phone": (None, "call.txt", None),
+}
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    text: str
+    html: str
+    #: Where the copy came from: "db:<pk>" or the file template's name (shown in the admin).
+    source: str
+
+
+def message_context(case: CancellationCase, **extra: Any) -> dict[str, Any]:
+    """What every message template can use."""
+    from .notifications import site_name
+
+    customer = case.customer
+    name = ""
+    if customer is not None:
+        name = (customer.get_short_name() if hasattr(customer, "get_short_name") else "") or (
+            customer.get_username()
+        )
+    tenure_months = (case.tenure_days or 0) // 30
+    return {
+        "case": case,
+        "customer": customer,
+        "name": name,
+        "plan": case.plan,
+        "tenure_days": case.tenure_days,
+        "tenure_months": tenure_months,
+        "tenure_years": tenure_months // 12,
+        "effective_at": case.effective_at,
+        "reference": case.reference,
+        "reason": case.reason,
+        "site_name": site_name(),
+        "now": timezone.now(),
+        **extra,
+    }
+
+
+def _languages(language: str) -> list[str]:
+    language = language.lower()
+    return list(dict.fromkeys([language, language.split("-")[0]]))
+
+
+def _db_template(
+    case: CancellationCase, stage: str, channel: str, language: str, *, generic: bool
+) -> MessageTemplate | None:
+    candidates = MessageTemplate.objects.filter(
+        stage=stage,
+        channel=channel,
+        language__in=_languages(language),
+        is_active=True,
+        reason=None if generic else case.reason,
+    )
+    by_language = {t.language: t for t in candidates}
+    for code in _languages(language):
+        if code in by_language:
+            return by_language[code]
+    return None
+
+
+def _render_db(template: MessageTemplate, context: dict[str, Any]) -> RenderedMessage:
+    ctx = Context(context, autoescape=False)
+    subject = Template(template.subject).render(ctx) if template.subject else ""
+    text = Template(template.body).render(ctx)
+    html = (
+        Template(template.html_body).render(Context(context, autoescape=True))
+        if template.html_body
+        else ""
+    )
+    return RenderedMessage(
+        subject=" ".join(subject.split()), text=text.strip(), html=html, source=f"db:{template.pk}"
+    )
+
+
+def _render_files(
+    base_names: list[str], channel: str, context: dict[str, Any]
+) -> RenderedMessage | None:
+    subject_part, body_part, html_part = PARTS[channel]
+    try:
+        body_template = select_template([f"{base}_{body_part}" for base in base_names])
+    except TemplateDoesNotExist:
+        return None
+    base = body_template.template.name[: -len(f"_{body_part}")]
+    text = body_template.render(context)
+    subject = render_to_string(f"{base}_{subject_part}", context) if subject_part else ""
+    html = ""
+    if html_part:
+        try:
+            html = render_to_string(f"{base}_{html_part}", context)
+        except TemplateDoesNotExist:
+            html = ""
+    return RenderedMessage(
+        subject=" ".join(subject.split()),
+        text=text.strip(),
+        html=html,
+        source=body_template.template.name,
+    )
+
+
+def render_message(
+    case: CancellationCase,
+    stage: str,
+    *,
+    channel: str = "email",
+    language: str | None = None,
+    extra_context: dict[str, Any] | None = None,
+) -> RenderedMessage:
+    """Render the most specific copy for ``case`` at ``stage`` on ``channel`` (see module doc)."""
+    if channel not in PARTS:
+        raise ValueError(f"Unknown channel {channel!r}")
+    language = language or case.language or settings.LANGUAGE_CODE
+    root = f"django_graceful_cancel/messages/{stage}"
+    with translation.override(language):
+        context = message_context(case, **(extra_context or {}))
+        if case.reason_id is not None:
+            specific = _db_template(case, stage, channel, language, generic=False)
+            if specific is not None:
+                return _render_db(specific, context)
+            found = _render_files([f"{root}/{case.reason.slug}"], channel, context)
+            if found is not None:
+                return found
+        generic = _db_template(case, stage, channel, language, generic=True)
+        if generic is not None:
+            return _render_db(generic, context)
+        found = _render_files([f"{root}/default"], channel, context)
+        if found is None:
+            raise TemplateDoesNotExist(f"{root}/default_{PARTS[channel][1]}")
+        return found
