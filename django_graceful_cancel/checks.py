@@ -58,6 +58,16 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "COMPLIANCE_PROFILE": (lambda v: v in ("default", "eu", "fr"), '"default", "eu" or "fr"'),
     "FROM_EMAIL": (_optional_str, "None or an email address"),
     "SITE_NAME": (_optional_str, "None or a string"),
+    "PURGE_AFTER_DAYS": (
+        lambda v: v is None or _positive_int(v),
+        "None or a positive whole number of days",
+    ),
+    "SAVE_CHECK_DAYS": (
+        lambda v: isinstance(v, (list, tuple)) and bool(v) and all(_positive_int(d) for d in v),
+        "a non-empty list of positive whole numbers of days",
+    ),
+    "REVENUE_HORIZON_MONTHS": (_positive_int, "a positive whole number of months"),
+    "DASHBOARD_DEFAULT_DAYS": (_positive_int, "a positive whole number of days"),
 }
 
 
@@ -145,7 +155,10 @@ def _check_subscription_model(user: dict[str, Any]) -> list[Error]:
                 id="graceful_cancel.E005",
             )
         ]
-    fields = {**DEFAULT_FIELDS, **(user.get("SUBSCRIPTION_FIELDS") or {})}
+    configured = user.get("SUBSCRIPTION_FIELDS") or {}
+    if not isinstance(configured, dict):
+        return []  # reported as E003
+    fields = {**DEFAULT_FIELDS, **configured}
     errors = []
     for key, path in fields.items():
         if key not in DEFAULT_FIELDS:

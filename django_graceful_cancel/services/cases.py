@@ -46,7 +46,9 @@ Actor = Any  # a user, a label such as "system", or None
 
 def _lock(case: CancellationCase | int) -> CancellationCase:
     pk = case.pk if isinstance(case, CancellationCase) else case
-    return CancellationCase.objects.select_for_update().select_related("reason").get(pk=pk)
+    return (
+        CancellationCase.objects.select_for_update(of=("self",)).select_related("reason").get(pk=pk)
+    )
 
 
 def _transition(
