@@ -24,10 +24,11 @@ def site_name() -> str:
 
     if apps.is_installed("django.contrib.sites"):
         from django.contrib.sites.models import Site
+        from django.core.exceptions import ImproperlyConfigured
 
         try:
             return Site.objects.get_current().name
-        except Exception:
+        except (Site.DoesNotExist, ImproperlyConfigured):
             pass
     return "our service"
 
