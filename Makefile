@@ -18,6 +18,8 @@ RUN_PG := $(if $(filter true 1,$(CI)),1,$(if $(DATABASE_URL),1,))
 help:
 	@echo "make demo   - install, migrate, load demo data, serve http://127.0.0.1:8000 (log in as alice/demo, admin/admin)"
 	@echo "make test   - install, lint, run the whole suite (SQLite; PostgreSQL too on CI or with DATABASE_URL)"
+	@echo "make docs / typecheck / build - strict docs site, mypy, wheel + sdist with a smoke test"
+	@echo "make matrix / corners - the Django x Python x database matrix with nox / its two corners"
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found"; exit 1; }
@@ -52,10 +54,11 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-messages: venv
-	cd django_graceful_cancel && ../$(PY) -m django makemessages -l es --no-obsolete --add-location file --settings= 2>/dev/null || \
-		(cd django_graceful_cancel && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=..:../example_project ../$(PY) -m django makemessages -l es --no-obsolete --add-location file)
-	cd django_graceful_cancel && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=..:../example_project ../$(PY) -m django compilemessages
+messages: venv sysdeps
+	cd django_graceful_cancel && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=..:../example_project \
+		../$(PY) -m django makemessages -l es --no-obsolete --add-location file
+	cd django_graceful_cancel && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=..:../example_project \
+		../$(PY) -m django compilemessages
 
 test-sqlite: venv sysdeps
 	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
@@ -70,3 +73,29 @@ endif
 
 clean:
 	rm -rf $(VENV) example_project/db.sqlite3 .pytest_cache
+
+# --- Release gates (issue 9): docs, types, package, support matrix ---------------------------
+.PHONY: docs typecheck build matrix corners
+NOX := $(VENV)/bin/nox
+
+docs: venv
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
+typecheck: venv
+	PYTHONPATH=.:example_project $(VENV)/bin/mypy django_graceful_cancel
+
+build: venv
+	rm -rf dist
+	$(PY) -m build --outdir dist
+	$(VENV)/bin/twine check --strict dist/*
+	$(PY) scripts/check_dist.py dist
+	$(PY) scripts/smoke_wheel.py dist
+
+# The whole support matrix (Django x Python x SQLite/PostgreSQL), one nox session per cell.
+matrix: venv
+	$(NOX) -s tests $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS),)
+
+# The oldest and newest corners (Django 5.2 on Python 3.11, Django 6.1 on Python 3.13), SQLite,
+# without the browser and real-worker tests.
+corners: venv
+	$(NOX) -t corners $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS),)
