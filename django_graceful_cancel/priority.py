@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .models import CancellationCase
 
-_MONTHS_PER_INTERVAL = {"day": Decimal(1) / 30, "week": Decimal(1) / 4, "month": 1, "year": 12}
+_MONTHS_PER_INTERVAL: dict[str, Decimal] = {
+    "day": Decimal(1) / 30,
+    "week": Decimal(1) / 4,
+    "month": Decimal(1),
+    "year": Decimal(12),
+}
 
 # Reasons staff can act on weigh more; reasons where saving is wrong weigh nothing.
 _REASON_WEIGHT = {
@@ -30,7 +35,7 @@ _REASON_WEIGHT = {
 def monthly_value(case: CancellationCase) -> Decimal:
     if case.price is None:
         return Decimal(0)
-    months = Decimal(_MONTHS_PER_INTERVAL.get(case.billing_interval or "month", 1))
+    months = _MONTHS_PER_INTERVAL.get(case.billing_interval or "month", Decimal(1))
     return case.price / months
 
 

@@ -150,7 +150,7 @@ def render_message(
     root = f"django_graceful_cancel/messages/{stage}"
     with translation.override(language):
         context = message_context(case, **(extra_context or {}))
-        if case.reason_id is not None:
+        if case.reason is not None:
             specific = _db_template(case, stage, channel, language, generic=False)
             if specific is not None:
                 return _render_db(specific, context)

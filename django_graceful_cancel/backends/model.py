@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -144,9 +144,10 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
         )
 
     def get_active_subscription(self, customer: Any) -> SubscriptionInfo | None:
-        qs = self.model._default_manager.filter(
-            self._active_filter(), **{self.fields["customer"]: customer}
-        )
+        customer_field = self.fields["customer"]
+        if not customer_field:
+            raise ImproperlyConfigured('SUBSCRIPTION_FIELDS["customer"] must name a field.')
+        qs = self.model._default_manager.filter(self._active_filter(), **{customer_field: customer})
         for instance in qs.order_by("-pk")[:5]:
             if self._is_active(instance):
                 return self.describe(instance)
@@ -162,7 +163,7 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
         pk = self._pk_from_reference(reference)
         try:
             return self.model._default_manager.select_for_update().get(pk=pk)
-        except self.model.DoesNotExist as exc:
+        except ObjectDoesNotExist as exc:
             raise BackendError(f"No subscription {reference}", transient=False) from exc
 
     def _set(self, instance: models.Model, key: str, value: Any, changed: list[str]) -> None:
@@ -242,11 +243,11 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
                 "Downgrade offers need a plan field and a 'plan' parameter.", transient=False
             )
         plan_field = self.model._meta.get_field(plan_field_name)
-        if plan_field.is_relation:
-            related = plan_field.related_model
+        related = plan_field.related_model if plan_field.is_relation else None
+        if isinstance(related, type):
             try:
                 target = related._default_manager.get(**{app_settings.PLAN_LOOKUP_FIELD: code})
-            except related.DoesNotExist as exc:
+            except ObjectDoesNotExist as exc:
                 raise BackendError(f"No plan {code!r} to downgrade to.", transient=False) from exc
         else:
             target = code

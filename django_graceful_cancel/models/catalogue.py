@@ -121,5 +121,5 @@ class MessageTemplate(models.Model):
         ]
 
     def __str__(self) -> str:
-        reason = self.reason.slug if self.reason_id else "*"
+        reason = self.reason.slug if self.reason is not None else "*"
         return f"{self.stage}/{self.channel}/{self.language}/{reason}"

@@ -332,6 +332,7 @@ def confirm_cancellation(
         )
         if not at_period_end:
             mode = EffectiveMode.IMMEDIATELY
+        effective_at = case.period_end if at_period_end and case.period_end else now
         presentation = (
             OfferPresentation.objects.select_for_update()
             .filter(case=case)
@@ -346,7 +347,7 @@ def confirm_cancellation(
             cancelled_at=now,
             closed_at=now,
             effective_mode=mode,
-            effective_at=case.period_end if at_period_end else now,
+            effective_at=effective_at,
             provider_sync=SyncStatus.PENDING,
         )
         if presentation is not None and presentation.outcome == OfferOutcome.PRESENTED:
@@ -355,7 +356,7 @@ def confirm_cancellation(
         case.log(
             EventKind.CANCELLED,
             actor=actor,
-            data={"effective_mode": mode, "effective_at": case.effective_at.isoformat()},
+            data={"effective_mode": mode, "effective_at": effective_at.isoformat()},
         )
         signals.case_cancelled.send(sender=CancellationCase, case=case, actor=actor)
         _confirm_to_customer(case)
