@@ -58,6 +58,36 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "COMPLIANCE_PROFILE": (lambda v: v in ("default", "eu", "fr"), '"default", "eu" or "fr"'),
     "FROM_EMAIL": (_optional_str, "None or an email address"),
     "SITE_NAME": (_optional_str, "None or a string"),
+    # Stripe (docs/stripe.md)
+    "STRIPE_API_KEY": (_optional_str, "None or a Stripe secret key"),
+    "STRIPE_API_BASE": (
+        lambda v: v is None or (isinstance(v, str) and v.startswith(("http://", "https://"))),
+        'None or an address such as "http://127.0.0.1:8420"',
+    ),
+    "STRIPE_MAX_NETWORK_RETRIES": (_non_negative_int, "a whole number, 0 or more"),
+    "STRIPE_WEBHOOK_SECRET": (_optional_str, 'None or the endpoint\'s "whsec_..." secret'),
+    "STRIPE_WEBHOOK_TOLERANCE": (_positive_int, "a positive whole number of seconds"),
+    "STRIPE_CUSTOMER_LOOKUP": (
+        lambda v: v is None or callable(v) or (isinstance(v, str) and bool(v)),
+        "None (dj-stripe), a user field path or a dotted path to a callable",
+    ),
+    "STRIPE_PRICES": (
+        lambda v: isinstance(v, dict) and all(isinstance(p, str) for p in v.values()),
+        "a dict of plan code -> Stripe price id",
+    ),
+    "STRIPE_FEATURE_PRICES": (
+        lambda v: isinstance(v, dict) and all(isinstance(p, str) for p in v.values()),
+        "a dict of feature -> Stripe price id",
+    ),
+    "STRIPE_PRORATION_BEHAVIOR": (
+        lambda v: v in (None, "create_prorations", "none", "always_invoice"),
+        'None, "create_prorations", "none" or "always_invoice"',
+    ),
+    "STRIPE_PAUSE_BEHAVIOR": (
+        lambda v: v in ("void", "keep_as_draft", "mark_uncollectible"),
+        '"void", "keep_as_draft" or "mark_uncollectible"',
+    ),
+    "STRIPE_PRORATE_ON_CANCEL": (lambda v: isinstance(v, bool), "True or False"),
     "PURGE_AFTER_DAYS": (
         lambda v: v is None or _positive_int(v),
         "None or a positive whole number of days",

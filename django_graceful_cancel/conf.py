@@ -62,6 +62,38 @@ DEFAULTS: dict[str, Any] = {
     # Name of the site in messages; None uses the current Site's name when django.contrib.sites is
     # installed, else "our service".
     "SITE_NAME": None,
+    # --- Stripe (backends/stripe.py, docs/stripe.md) --------------------------------------------
+    # Secret key of the Stripe account ("sk_live_..." / "sk_test_..."); required by the Stripe
+    # backend.
+    "STRIPE_API_KEY": None,
+    # Base address of the Stripe API; None is Stripe's own. Set it to a local server such as
+    # localstripe ("http://127.0.0.1:8420") for the demo and the tests.
+    "STRIPE_API_BASE": None,
+    # Network retries of the Stripe SDK per request (connection errors, 409, 429, 5xx).
+    "STRIPE_MAX_NETWORK_RETRIES": 2,
+    # Signing secret of the webhook endpoint ("whsec_..."), for stripe_webhooks.py; None
+    # refuses every webhook.
+    "STRIPE_WEBHOOK_SECRET": None,
+    # Seconds a webhook's signed timestamp stays acceptable (replay protection).
+    "STRIPE_WEBHOOK_TOLERANCE": 300,
+    # From a Django user to their Stripe customer id: a field path on the user
+    # ("profile__stripe_customer_id"), a dotted path to a callable f(user) -> id or None, or None
+    # to use dj-stripe's Customer (its "subscriber") when dj-stripe is installed.
+    "STRIPE_CUSTOMER_LOOKUP": None,
+    # Plan codes (what downgrade offers' "plan" parameter names) -> Stripe price ids ("price_...")
+    # or legacy plan ids; also turns a subscription's price back into its plan code.
+    "STRIPE_PRICES": {},
+    # Free-feature offers: feature name -> Stripe price id of the add-on given free for the
+    # offer's "months".
+    "STRIPE_FEATURE_PRICES": {},
+    # Proration when a downgrade changes the price: None (the account's default, which is
+    # "create_prorations"), "create_prorations", "none" or "always_invoice".
+    "STRIPE_PRORATION_BEHAVIOR": None,
+    # What Stripe does with invoices while a pause offer runs: "void", "keep_as_draft" or
+    # "mark_uncollectible".
+    "STRIPE_PAUSE_BEHAVIOR": "void",
+    # Whether an immediate cancellation credits the unused part of the period.
+    "STRIPE_PRORATE_ON_CANCEL": False,
 }
 
 # Keys whose values are dotted paths, imported when read.

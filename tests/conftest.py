@@ -45,6 +45,19 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(pytest.mark.skip(reason="PostgreSQL-only: runs in the PostgreSQL pass"))
 
 
+@pytest.fixture(scope="session")
+def localstripe() -> Any:
+    """A localstripe server (stateful fake Stripe) on a free 127.0.0.1 port for the session.
+
+    Yields a ``tests.stripe_support.LocalStripe`` (``.url``, ``.client()``), or None when it
+    cannot start: call ``require_service("localstripe", server is not None)``.
+    """
+    from tests.stripe_support import start_localstripe
+
+    with start_localstripe() as server:
+        yield server
+
+
 @pytest.fixture
 def catalogue(db: Any) -> None:
     call_command("graceful_cancel_load_catalogue", stdout=open(os.devnull, "w"))  # noqa: SIM115
