@@ -79,7 +79,7 @@ clean:
 NOX := $(VENV)/bin/nox
 
 docs: venv
-	$(VENV)/bin/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 typecheck: venv
 	PYTHONPATH=.:example_project $(VENV)/bin/mypy django_graceful_cancel

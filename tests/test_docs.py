@@ -1,0 +1,214 @@
+"""The documentation keeps up with the code: settings, checks, signals, tasks, commands, nav.
+
+These tests read the source and the Markdown; they need no database and run in well under a
+second. `make docs` builds the site itself in strict mode (broken links fail there).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from django_graceful_cancel import conf
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PACKAGE = ROOT / "django_graceful_cancel"
+
+
+def read(page: str) -> str:
+    return (DOCS / page).read_text(encoding="utf-8")
+
+
+def section(text: str, heading: str) -> str:
+    """The text under ``### `heading` `` up to the next heading of level 2 or 3."""
+    match = re.search(rf"^###\s+`{re.escape(heading)}`\s*$(.*?)(?=^##|\Z)", text, re.M | re.S)
+    return match.group(1) if match else ""
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+def documented_settings() -> dict[str, str]:
+    """Key -> the text of its "Default: `...`" line in docs/configuration.md."""
+    found = {}
+    for match in re.finditer(
+        r"^###\s+`([A-Z0-9_]+)`\s*\n\s*\nDefault:\s*`(.*?)`\s*$", read("configuration.md"), re.M
+    ):
+        found[match.group(1)] = match.group(2)
+    return found
+
+
+def _normalise(value: object) -> object:
+    if isinstance(value, (list, tuple)):
+        return [_normalise(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    return value
+
+
+def test_every_setting_is_documented_with_its_default() -> None:
+    documented = documented_settings()
+    missing = sorted(set(conf.DEFAULTS) - set(documented))
+    assert not missing, (
+        "Add these GRACEFUL_CANCEL keys to docs/configuration.md, each as\n"
+        "### `KEY`\n\nDefault: `<python literal>`\n\n<what it does>\n\nMissing: "
+        + ", ".join(missing)
+    )
+    wrong = {}
+    for key, text in documented.items():
+        if key not in conf.DEFAULTS:
+            continue
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            wrong[key] = f"{text!r} is not a Python literal"
+            continue
+        if _normalise(value) != _normalise(conf.DEFAULTS[key]):
+            wrong[key] = f"docs say {text}, conf.DEFAULTS has {conf.DEFAULTS[key]!r}"
+    assert not wrong, f"Defaults differ in docs/configuration.md: {wrong}"
+
+
+def test_no_documented_setting_is_unknown() -> None:
+    unknown = sorted(set(documented_settings()) - set(conf.DEFAULTS))
+    assert not unknown, f"docs/configuration.md documents keys conf.DEFAULTS lacks: {unknown}"
+
+
+def test_settings_named_anywhere_in_the_docs_exist() -> None:
+    stale = set()
+    for page in DOCS.glob("*.md"):
+        for key in re.findall(r"GRACEFUL_CANCEL\[\s*[\"']([A-Z0-9_]+)[\"']", page.read_text()):
+            if key not in conf.DEFAULTS:
+                stale.add(f"{page.name}: {key}")
+    assert not stale, f"Docs name settings that do not exist: {sorted(stale)}"
+
+
+def test_every_system_check_id_is_documented() -> None:
+    ids = set()
+    for path in PACKAGE.rglob("*.py"):
+        ids.update(re.findall(r"graceful_cancel\.[EW]\d{3}", path.read_text(encoding="utf-8")))
+    assert ids, "no system check ids found: did checks.py move?"
+    page = read("configuration.md")
+    missing = sorted(i for i in ids if f"`{i}`" not in page)
+    assert not missing, f"Document these system check ids in docs/configuration.md: {missing}"
+
+
+# --- signals --------------------------------------------------------------------------------
+
+
+def signal_definitions() -> dict[str, list[str]]:
+    """Signal name -> the arguments its ``#:`` comment in signals.py lists after "Args:"."""
+    source = (PACKAGE / "signals.py").read_text(encoding="utf-8")
+    lines = source.splitlines()
+    signals: dict[str, list[str]] = {}
+    for node in ast.parse(source).body:
+        if not (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and getattr(node.value.func, "id", None) == "Signal"
+        ):
+            continue
+        comment: list[str] = []
+        index = node.lineno - 2
+        while index >= 0 and lines[index].lstrip().startswith("#:"):
+            comment.insert(0, lines[index].lstrip()[2:].strip())
+            index -= 1
+        text = " ".join(comment)
+        args_text = text.split("Args:", 1)[1] if "Args:" in text else ""
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                signals[target.id] = re.findall(r"``([a-z_][a-z0-9_]*)``", args_text)
+    return signals
+
+
+def test_signals_are_found() -> None:
+    from django.dispatch import Signal
+
+    from django_graceful_cancel import signals as module
+
+    defined = signal_definitions()
+    actual = {name for name, value in vars(module).items() if isinstance(value, Signal)}
+    assert defined.keys() == actual
+
+
+@pytest.mark.parametrize("name", sorted(signal_definitions()))
+def test_every_signal_is_documented_with_its_arguments(name: str) -> None:
+    args = signal_definitions()[name]
+    assert args, f"signals.py: document {name}'s arguments in its #: comment (Args: ``case``, ...)"
+    text = section(read("signals.md"), name)
+    assert text, f"docs/signals.md has no section ### `{name}`"
+    missing = [arg for arg in args if f"`{arg}`" not in text]
+    assert not missing, f"docs/signals.md: {name} does not mention {missing}"
+
+
+# --- operations -----------------------------------------------------------------------------
+
+
+def celery_task_names() -> set[str]:
+    names = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for decorator in node.decorator_list:
+                if not isinstance(decorator, ast.Call):
+                    continue
+                func = decorator.func
+                func_name = getattr(func, "id", None) or getattr(func, "attr", None)
+                if func_name not in ("shared_task", "task"):
+                    continue
+                name = next(
+                    (
+                        kw.value.value
+                        for kw in decorator.keywords
+                        if kw.arg == "name" and isinstance(kw.value, ast.Constant)
+                    ),
+                    f"{path.stem}.{node.name}",
+                )
+                names.add(name)
+    return names
+
+
+def test_every_celery_task_is_in_the_deployment_guide() -> None:
+    names = celery_task_names()
+    assert names, "no Celery tasks found"
+    page = read("deployment.md")
+    missing = sorted(name for name in names if name not in page)
+    assert not missing, f"docs/deployment.md does not mention these Celery tasks: {missing}"
+
+
+def test_every_management_command_is_in_the_deployment_guide() -> None:
+    commands = sorted(
+        p.stem
+        for p in (PACKAGE / "management" / "commands").glob("*.py")
+        if not p.stem.startswith("_")
+    )
+    page = read("deployment.md")
+    missing = [c for c in commands if f"`{c}`" not in page]
+    assert not missing, f"docs/deployment.md does not list these commands: {missing}"
+
+
+# --- the site -------------------------------------------------------------------------------
+
+
+def nav_pages() -> list[str]:
+    """Pages named in mkdocs.yml's nav (read as text: the file needs no YAML library)."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    nav = config.split("\nnav:", 1)[1]
+    return re.findall(r":\s*([\w/.-]+\.md)\s*$", nav, re.M)
+
+
+def test_every_page_is_in_the_nav_and_every_nav_entry_exists() -> None:
+    pages = nav_pages()
+    on_disk = sorted(str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md"))
+    assert sorted(set(on_disk) - set(pages)) == [], "pages missing from mkdocs.yml's nav"
+    missing = sorted(set(pages) - set(on_disk))
+    assert not missing, f"mkdocs.yml's nav names pages that do not exist yet: {missing}"
+
+
+def test_changelog_page_includes_the_changelog() -> None:
+    assert (ROOT / "CHANGELOG.md").exists()
+    assert '--8<-- "CHANGELOG.md"' in read("changelog.md")
