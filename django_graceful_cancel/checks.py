@@ -12,6 +12,7 @@ IDs are stable; docs/configuration.md lists them.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,10 @@ from .conf import DEFAULTS, IMPORT_STRINGS, SETTINGS_NAME
 _HINT = "See docs/configuration.md for every key and its allowed values."
 
 
+# DRF's rate syntax: requests "/" a period whose first letter is s, m, h or d.
+_RATE = re.compile(r"\d+/[smhd][a-z]*")
+
+
 def _positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
@@ -36,6 +41,12 @@ def _non_negative_int(value: Any) -> bool:
 
 def _optional_str(value: Any) -> bool:
     return value is None or isinstance(value, str)
+
+
+def _valid_sequences(value: Any) -> bool:
+    from .sequences import validate_sequences
+
+    return isinstance(value, dict) and not validate_sequences(value)
 
 
 #: Validators by key, each returning True for a good value, with what is expected.
@@ -57,6 +68,10 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "PROVIDER_SYNC_MAX_ATTEMPTS": (_positive_int, "a positive whole number"),
     "COMPLIANCE_PROFILE": (lambda v: v in ("default", "eu", "fr"), '"default", "eu" or "fr"'),
     "FROM_EMAIL": (_optional_str, "None or an email address"),
+    "BASE_TEMPLATE": (lambda v: isinstance(v, str) and bool(v), "a template name"),
+    "ACCOUNT_URL": (lambda v: isinstance(v, str) and bool(v), "a URL name or a path"),
+    "DECLARATION_RATE_LIMIT": (_non_negative_int, "a whole number, 0 or more (0: no limit)"),
+    "DECLARATION_RATE_WINDOW_MINUTES": (_positive_int, "a positive whole number of minutes"),
     "SITE_NAME": (_optional_str, "None or a string"),
     # Stripe (docs/stripe.md)
     "STRIPE_API_KEY": (_optional_str, "None or a Stripe secret key"),
@@ -88,6 +103,52 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
         '"void", "keep_as_draft" or "mark_uncollectible"',
     ),
     "STRIPE_PRORATE_ON_CANCEL": (lambda v: isinstance(v, bool), "True or False"),
+    # Follow-ups (docs/followups.md)
+    "FOLLOWUP_SEQUENCES": (_valid_sequences, "a dict of reason slug -> list of step dicts"),
+    "FOLLOWUP_SECONDS_PER_DAY": (
+        lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+        "a positive number of seconds",
+    ),
+    "FOLLOWUP_DISPATCH": (
+        lambda v: v in ("celery", "inline", "sweep"),
+        '"celery", "inline" or "sweep"',
+    ),
+    "FOLLOWUP_CHANNELS": (
+        lambda v: isinstance(v, dict) and all(isinstance(p, str) for p in v.values()),
+        "a dict of channel name -> dotted path",
+    ),
+    "TWILIO": (lambda v: isinstance(v, dict), "a dict of Twilio credentials"),
+    "FOLLOWUP_QUIET_HOURS": (
+        lambda v: v is None
+        or (
+            isinstance(v, (list, tuple))
+            and len(v) == 2
+            and all(isinstance(h, int) and 0 <= h <= 23 for h in v)
+        ),
+        "None or [start hour, end hour], hours 0-23",
+    ),
+    "FOLLOWUP_MIN_INTERVAL_HOURS": (
+        lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
+        "a number of hours, 0 or more",
+    ),
+    "FOLLOWUP_MAX_ATTEMPTS": (_positive_int, "a positive whole number"),
+    "FOLLOWUP_RETRY_BACKOFF_SECONDS": (
+        lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
+        "a number of seconds, 0 or more",
+    ),
+    "FOLLOWUP_BATCH_SIZE": (_positive_int, "a positive whole number"),
+    "FOLLOWUP_SWEEP_MAX_BATCHES": (_positive_int, "a positive whole number"),
+    "FOLLOWUP_SENDING_TIMEOUT_MINUTES": (_positive_int, "a positive whole number of minutes"),
+    "LINK_MAX_AGE_DAYS": (_positive_int, "a positive whole number of days"),
+    "SITE_URL": (
+        lambda v: v is None or (isinstance(v, str) and v.startswith(("http://", "https://"))),
+        'None or an absolute URL such as "https://www.example.com"',
+    ),
+    "API_WRITE_THROTTLE_RATE": (
+        lambda v: v is None or (isinstance(v, str) and bool(_RATE.fullmatch(v))),
+        'None or a DRF rate such as "30/min"',
+    ),
+    "IDEMPOTENCY_KEY_TTL_HOURS": (_positive_int, "a positive whole number of hours"),
     "PURGE_AFTER_DAYS": (
         lambda v: v is None or _positive_int(v),
         "None or a positive whole number of days",

@@ -84,3 +84,41 @@ class EventKind(models.TextChoices):
     ERASED = "erased", _("Personal data erased")
     EXPORTED = "exported", _("Personal data exported")
     SAVE_CHECKED = "save_checked", _("Save checked")
+    # A change made at the billing provider, outside the flow (services/external.py).
+    EXTERNAL_CHANGE = "external_change", _("Changed at the billing provider")
+    FOLLOWUPS_SCHEDULED = "followups_scheduled", _("Follow-ups scheduled by staff")
+    FOLLOWUPS_CANCELLED = "followups_cancelled", _("Follow-ups cancelled by staff")
+
+
+class FollowUpStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    OPENED = "opened", _("Opened")
+    BOUNCED = "bounced", _("Bounced")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class CallTaskStatus(models.TextChoices):
+    OPEN = "open", _("To call")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class TerminationType(models.TextChoices):
+    """Kinds of termination a no-login declaration states (BGB section 312k)."""
+
+    ORDINARY = "ordinary", _("Ordinary termination")
+    EXTRAORDINARY = "extraordinary", _("Extraordinary termination (for cause)")
+
+
+class DeclarationStatus(models.TextChoices):
+    #: Matched to a subscription and the cancellation confirmed.
+    MATCHED = "matched", _("Matched and cancelled")
+    #: Could not be matched or applied automatically: staff must handle it.
+    RECORDED = "recorded", _("Recorded for staff")
+    #: The account holder said "this was not me": staff must review it.
+    DISPUTED = "disputed", _("Disputed by the account holder")

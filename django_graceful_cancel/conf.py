@@ -56,12 +56,84 @@ DEFAULTS: dict[str, Any] = {
     "PROVIDER_SYNC_MAX_ATTEMPTS": 10,
     # Compliance profile applied to new cases: "default", "eu" or "fr" (see docs/compliance.md).
     "COMPLIANCE_PROFILE": "default",
+    # --- Customer pages (docs/flow.md, docs/templates.md) -----------------------------------
+    # Template the flow's pages extend; it must define the blocks "title", "extra_head" and
+    # "content" (e.g. your site's "base.html"). The default is a plain stand-alone page.
+    "BASE_TEMPLATE": "django_graceful_cancel/standalone.html",
+    # Where "Back to my account" links go on the flow's pages: a URL name or a path.
+    "ACCOUNT_URL": "/",
+    # The eu profile's public declaration page: at most this many declarations per client
+    # address and per email address within DECLARATION_RATE_WINDOW_MINUTES (0 turns it off).
+    "DECLARATION_RATE_LIMIT": 5,
+    "DECLARATION_RATE_WINDOW_MINUTES": 60,
     # --- Messages ------------------------------------------------------------------------------
     # From address of customer emails; None uses DEFAULT_FROM_EMAIL.
     "FROM_EMAIL": None,
     # Name of the site in messages; None uses the current Site's name when django.contrib.sites is
     # installed, else "our service".
     "SITE_NAME": None,
+    # --- Follow-ups (docs/followups.md) ---------------------------------------------------------
+    # Sequences by reason slug, plus "default" for every other reason (and no reason). Each is a
+    # list of steps: {"stage": "thank_you", "days": 3, "channel": "preferred", "consent": False,
+    # "template": "thank_you"}. "channel" is "preferred" (the customer's choice) or a channel;
+    # "consent": True sends the step only to customers who agreed to follow-ups; "template"
+    # defaults to the stage. A "default" left out keeps the built-in one (sequences.py).
+    "FOLLOWUP_SEQUENCES": {},
+    # How many seconds a sequence "day" lasts: 86400 in production; the demo sets 0.5 so the
+    # whole sequence (30 days) plays in 15 seconds. Also scales the one-message-per-day spacing.
+    "FOLLOWUP_SECONDS_PER_DAY": 86400,
+    # How a follow-up that is due now (the confirmation) leaves after the commit: "celery"
+    # enqueues the send task on commit (the sweep catches anything the broker lost), "inline"
+    # sends it in the same process right after the commit (sites without Celery workers), "sweep"
+    # leaves it to the next sweep (graceful_cancel_send_followups or the beat task).
+    "FOLLOWUP_DISPATCH": "celery",
+    # Channel backends by channel name (dotted paths; see channels/base.py). Channels left out
+    # keep their default: email through Django's mail API, SMS and WhatsApp on the console,
+    # phone as a call task for staff.
+    "FOLLOWUP_CHANNELS": {},
+    # Twilio credentials for channels.twilio: {"ACCOUNT_SID": ..., "AUTH_TOKEN": ...,
+    # "FROM_NUMBER": "+1...", "WHATSAPP_FROM": "+1..."}.
+    "TWILIO": {},
+    # Local hours [start, end) in the customer's time zone when nothing but the confirmation is
+    # sent; messages due then wait until the end. None disables quiet hours.
+    "FOLLOWUP_QUIET_HOURS": [21, 8],
+    # Minimum hours between two follow-ups to the same customer (the confirmation is exempt);
+    # 0 disables the limit.
+    "FOLLOWUP_MIN_INTERVAL_HOURS": 24,
+    # Attempts at a transient failure (ESP down, rate limit) before the row is marked failed.
+    "FOLLOWUP_MAX_ATTEMPTS": 5,
+    # Retry delay after the first transient failure, doubled after each further one.
+    "FOLLOWUP_RETRY_BACKOFF_SECONDS": 60,
+    # Rows the sweep claims per batch, and batches per sweep run.
+    "FOLLOWUP_BATCH_SIZE": 200,
+    "FOLLOWUP_SWEEP_MAX_BATCHES": 50,
+    # A row left "sending" this long (its worker died mid-send) goes back to the queue. The
+    # message may then be sent twice: the only case where that can happen.
+    "FOLLOWUP_SENDING_TIMEOUT_MINUTES": 30,
+    # Days the signed links in follow-ups (unsubscribe, survey, reactivate) stay valid.
+    "LINK_MAX_AGE_DAYS": 60,
+    # Absolute address of the site for links in messages sent by workers, e.g.
+    # "https://www.example.com"; None uses the current Site's domain over https, else
+    # "http://localhost:8000".
+    "SITE_URL": None,
+    # --- REST API (docs/api.md) -----------------------------------------------------------------
+    # Rate of the API's write endpoints per user (DRF syntax: "30/min", "500/day"), used when
+    # REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] has no "graceful_cancel_write" entry; None turns the
+    # app's own write throttle off.
+    "API_WRITE_THROTTLE_RATE": "30/min",
+    # Hours an Idempotency-Key (per customer) is remembered and its first response replayed.
+    "IDEMPOTENCY_KEY_TTL_HOURS": 24,
+    # --- Retention desk and privacy (docs/admin.md, docs/privacy.md) ----------------------------
+    # Closed cases older than this many days are deleted by graceful_cancel_purge (and its task);
+    # None keeps them for ever. The purge is recorded in the privacy log.
+    "PURGE_AFTER_DAYS": None,
+    # Days after a save at which the subscription backend is asked whether the customer is still
+    # subscribed; a save is "definitive" only when the last check says so.
+    "SAVE_CHECK_DAYS": [30, 60, 90],
+    # Months of the customer's price counted as revenue kept by a save, before the offer's cost.
+    "REVENUE_HORIZON_MONTHS": 12,
+    # Days shown by the dashboard when no date range is chosen.
+    "DASHBOARD_DEFAULT_DAYS": 365,
     # --- Stripe (backends/stripe.py, docs/stripe.md) --------------------------------------------
     # Secret key of the Stripe account ("sk_live_..." / "sk_test_..."); required by the Stripe
     # backend.

@@ -37,3 +37,51 @@ provider_sync_failed = Signal()
 owner_assigned = Signal()
 #: Staff recorded the root cause. Args: ``case``, ``actor``, ``root_cause``.
 root_cause_set = Signal()
+
+# --- Billing provider (services/external.py) -----------------------------------------------------
+# A cancellation or reactivation made at the provider (e.g. Stripe's customer portal) that moves
+# a case sends ``case_cancelled`` / ``case_reactivated`` with two extra arguments,
+# ``external=True`` and ``source`` (e.g. "stripe"), so existing receivers keep working.
+#: The provider reported a change the case records without changing its status. Args: ``case``,
+#: ``actor``, ``change`` ("cancelled", "ended_early", "sync_completed" or "reactivated"),
+#: ``source`` (e.g. "stripe"), ``event_id`` (the provider's event id, or "").
+external_change_recorded = Signal()
+
+# --- Retention desk and privacy (services/desk.py) ----------------------------------------------
+#: Staff wrote a note on a case. Args: ``case``, ``actor``, ``note``.
+note_added = Signal()
+#: Staff called the customer. Args: ``case``, ``actor``, ``outcome`` (free text, may be empty).
+call_done = Signal()
+#: A saved case's subscription was checked N days later. Args: ``case``, ``actor``, ``check``.
+save_checked = Signal()
+#: A customer's data was exported. ``sender`` is ``PrivacyRequest``. Args: ``customer``,
+#: ``actor``, ``request`` (the ``PrivacyRequest``).
+customer_exported = Signal()
+#: A customer's personal data was erased from their cases. ``sender`` is ``PrivacyRequest``.
+#: Args: ``customer_id``, ``actor``, ``request``, ``case_ids``.
+customer_erased = Signal()
+#: Old closed cases were deleted. ``sender`` is ``PrivacyRequest``. Args: ``actor``, ``request``.
+cases_purged = Signal()
+
+# --- No-login declarations (services/declarations.py) -------------------------------------------
+#: A declaration arrived on the public page. ``sender`` is ``CancellationDeclaration``. Args:
+#: ``declaration``, ``case`` (the cancelled case, or None when it was recorded for staff).
+declaration_received = Signal()
+#: The account holder said "this was not me". ``sender`` is ``CancellationDeclaration``. Args:
+#: ``declaration``, ``case`` (or None), ``reactivated`` (whether the cancellation was undone).
+declaration_disputed = Signal()
+
+# --- Follow-ups (services/followups.py) ---------------------------------------------------------
+#: A follow-up left on its channel. ``sender`` is ``FollowUp``. Args: ``followup``, ``case``.
+followup_sent = Signal()
+#: A follow-up's delivery status changed (delivered, opened, bounced, failed). ``sender`` is
+#: ``FollowUp``. Args: ``followup``, ``case``, ``status``, ``event`` (anymail's
+#: ``AnymailTrackingEvent``, or None when the change was not reported by the ESP).
+followup_status_changed = Signal()
+#: A customer opted out of follow-ups. ``sender`` is ``OptOut``. Args: ``customer_id``,
+#: ``channel`` ("" for every channel), ``source`` ("link", "bounce", "complaint",
+#: "unsubscribe", ...), ``case`` (or None), ``actor``.
+opted_out = Signal()
+#: The customer answered the satisfaction survey. Args: ``case``, ``actor``, ``score`` (0-10),
+#: ``comment``.
+survey_answered = Signal()

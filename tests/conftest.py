@@ -137,3 +137,30 @@ def email_backend(settings: Any) -> Callable[[str], None]:
             settings.EMAIL_BACKEND = path
 
     return use
+
+
+def use_celery_broker(url: str) -> None:
+    """Point the test process's Celery app at ``url`` (publishing only; no worker runs here).
+
+    Drops the cached connection and producer pools so the next publish uses the new URL.
+    """
+    from config.celery import app
+
+    app.conf.broker_url = url
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_publishes_in_memory() -> Any:
+    """Unit tests never publish to a real broker: a confirmed cancellation enqueues its
+    confirmation on commit, and without this it would land on the developer's Redis.
+
+    An explicit CELERY_BROKER_URL in the environment wins; tests that start a real worker
+    switch with ``use_celery_broker()``.
+    """
+    if not os.environ.get("CELERY_BROKER_URL"):
+        use_celery_broker("memory://")
+    yield

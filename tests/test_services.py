@@ -348,6 +348,9 @@ def test_decline_keeps_the_case_open(customer, catalogue):
 # --- confirm -----------------------------------------------------------------------------------
 
 
+# The confirmation goes through the follow-up outbox; "inline" sends it right after the
+# commit, in this process, instead of through the Celery broker.
+@override_settings(GRACEFUL_CANCEL=gc_settings(FOLLOWUP_DISPATCH="inline"))
 def test_confirm_without_reason_or_offer(customer, catalogue, django_capture_on_commit_callbacks):
     case, _ = services.start_case(customer)
     with django_capture_on_commit_callbacks(execute=True), capture(signals.case_cancelled) as sent:
@@ -360,7 +363,12 @@ def test_confirm_without_reason_or_offer(customer, catalogue, django_capture_on_
     assert case.effective_at == sub.current_period_end
     assert case.provider_sync == SyncStatus.SYNCED
     assert sub.cancel_at_period_end is True and sub.status == "active"
-    assert kinds(case) == [EventKind.STARTED, EventKind.CANCELLED, EventKind.PROVIDER_SYNCED]
+    assert kinds(case) == [
+        EventKind.STARTED,
+        EventKind.CANCELLED,
+        EventKind.PROVIDER_SYNCED,
+        EventKind.MESSAGE_SENT,
+    ]
     assert len(sent) == 1
     assert len(mail.outbox) == 1
     assert case.reference in mail.outbox[0].subject
@@ -391,6 +399,7 @@ def test_confirm_with_a_pending_offer_declines_it(customer, catalogue):
     ]
 
 
+@override_settings(GRACEFUL_CANCEL=gc_settings(FOLLOWUP_DISPATCH="inline"))
 def test_double_confirm_cancels_once(customer, catalogue, django_capture_on_commit_callbacks):
     case, _ = services.start_case(customer)
     stale = CancellationCase.objects.get(pk=case.pk)
@@ -403,6 +412,7 @@ def test_double_confirm_cancels_once(customer, catalogue, django_capture_on_comm
     assert len(mail.outbox) == 1
 
 
+@override_settings(GRACEFUL_CANCEL=gc_settings(FOLLOWUP_DISPATCH="inline"))
 def test_confirm_survives_a_mail_failure(
     customer, catalogue, django_capture_on_commit_callbacks, email_backend
 ):

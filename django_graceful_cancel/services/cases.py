@@ -31,6 +31,7 @@ from ..choices import (
     OfferOutcome,
     SyncStatus,
 )
+from ..compliance import offers_allowed
 from ..conf import app_settings
 from ..exceptions import BackendError, InvalidTransition, NoActiveSubscription, UnknownReason
 from ..models import CancellationCase, OfferPresentation, Reason
@@ -132,6 +133,10 @@ def start_case(
     info = get_backend().get_active_subscription(customer)
     if info is None or not info.is_active:
         raise NoActiveSubscription()
+    if info.cancel_at_period_end:
+        # Already set to end (a double submit, or cancelled elsewhere): a second case would
+        # record a second cancellation of the same subscription.
+        raise InvalidTransition(code="already_cancelled")
     open_case = CancellationCase.objects.filter(
         subscription_ref=info.reference, status=CaseStatus.OPEN
     ).first()
@@ -216,6 +221,10 @@ def present_offer(case: CancellationCase, *, actor: Actor = None) -> OfferPresen
             return existing
         if case.status != CaseStatus.OPEN:
             return None
+        if not offers_allowed(case.compliance_profile):
+            # The profile's law puts nothing between the customer and the confirm button; a
+            # replaceable policy cannot override it.
+            return None
         offer = get_offer_policy().choose_offer(case)
         if offer is None:
             return None
@@ -269,6 +278,7 @@ def accept_offer(case: CancellationCase, *, actor: Actor = None) -> Cancellation
             saved_at=now,
             closed_at=now,
         )
+        _stop_followups(case, "saved")
         case.log(
             EventKind.OFFER_ACCEPTED,
             actor=actor,
@@ -365,18 +375,18 @@ def confirm_cancellation(
 
 
 def _confirm_to_customer(case: CancellationCase) -> None:
-    """Send the confirmation once the cancellation has committed; a mail failure is logged."""
-    from ..notifications import send_confirmation_email
+    """Schedule the follow-up sequence in this transaction; the confirmation row is dispatched
+    on commit (services/followups.py), so a mail failure never undoes the cancellation."""
+    from .followups import schedule_sequence
 
-    pk = case.pk
+    schedule_sequence(case)
 
-    def send() -> None:
-        try:
-            send_confirmation_email(pk)
-        except Exception:
-            logger.exception("Could not send the confirmation of case %s", pk)
 
-    transaction.on_commit(send)
+def _stop_followups(case: CancellationCase, why: str) -> None:
+    """A saved or reactivated case gets none of the rest of its follow-up sequence."""
+    from .followups import stop_sequence
+
+    stop_sequence(case, why=why)
 
 
 def retry_provider_sync(
@@ -455,6 +465,7 @@ def reactivate(case: CancellationCase, *, actor: Actor = None) -> CancellationCa
             reactivated_at=now,
             provider_sync=sync,
         )
+        _stop_followups(case, "reactivated")
         case.log(EventKind.REACTIVATED, actor=actor)
         signals.case_reactivated.send(sender=CancellationCase, case=case, actor=actor)
     if sync == SyncStatus.PENDING:
