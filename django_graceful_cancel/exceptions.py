@@ -52,3 +52,10 @@ class BackendError(GracefulCancelError):
     ) -> None:
         super().__init__(message, code=code)
         self.transient = transient
+
+
+class RateLimited(GracefulCancelError):
+    """Too many requests from one address (the public declaration page)."""
+
+    code = "rate_limited"
+    default_message = _("Too many requests. Please wait a while and try again.")

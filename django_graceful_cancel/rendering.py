@@ -96,10 +96,13 @@ def _db_template(
     return None
 
 
-def _render_db(template: MessageTemplate, context: dict[str, Any]) -> RenderedMessage:
+def _render_db(
+    template: MessageTemplate, context: dict[str, Any], *, html_body: bool = False
+) -> RenderedMessage:
     ctx = Context(context, autoescape=False)
     subject = Template(template.subject).render(ctx) if template.subject else ""
-    text = Template(template.body).render(ctx)
+    # A page body is HTML shown on the site: escape what customers typed (their name...).
+    text = Template(template.body).render(Context(context, autoescape=html_body))
     html = (
         Template(template.html_body).render(Context(context, autoescape=True))
         if template.html_body
@@ -111,7 +114,7 @@ def _render_db(template: MessageTemplate, context: dict[str, Any]) -> RenderedMe
 
 
 def _render_files(
-    base_names: list[str], channel: str, context: dict[str, Any]
+    base_names: list[str], channel: str, context: dict[str, Any], *, default_base: str = ""
 ) -> RenderedMessage | None:
     subject_part, body_part, html_part = PARTS[channel]
     try:
@@ -120,7 +123,13 @@ def _render_files(
         return None
     base = body_template.template.name[: -len(f"_{body_part}")]
     text = body_template.render(context)
-    subject = render_to_string(f"{base}_{subject_part}", context) if subject_part else ""
+    subject = ""
+    if subject_part:
+        # A reason may bring its own body and keep the generic subject.
+        names = [f"{base}_{subject_part}"]
+        if default_base:
+            names.append(f"{default_base}_{subject_part}")
+        subject = select_template(names).render(context)
     html = ""
     if html_part:
         try:
@@ -153,13 +162,15 @@ def render_message(
         if case.reason is not None:
             specific = _db_template(case, stage, channel, language, generic=False)
             if specific is not None:
-                return _render_db(specific, context)
-            found = _render_files([f"{root}/{case.reason.slug}"], channel, context)
+                return _render_db(specific, context, html_body=channel == "page")
+            found = _render_files(
+                [f"{root}/{case.reason.slug}"], channel, context, default_base=f"{root}/default"
+            )
             if found is not None:
                 return found
         generic = _db_template(case, stage, channel, language, generic=True)
         if generic is not None:
-            return _render_db(generic, context)
+            return _render_db(generic, context, html_body=channel == "page")
         found = _render_files([f"{root}/default"], channel, context)
         if found is None:
             raise TemplateDoesNotExist(f"{root}/default_{PARTS[channel][1]}")

@@ -119,6 +119,9 @@ GRACEFUL_CANCEL = {
         "paused_until": "paused_until",
     },
     "SITE_NAME": "Example Streaming",
+    # The flow's pages extend the site's own base template and link back to the account page.
+    "BASE_TEMPLATE": "shop/base.html",
+    "ACCOUNT_URL": "shop:account",
 }
 
 LOGGING = {

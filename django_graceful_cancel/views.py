@@ -1,0 +1,421 @@
+"""The customer's cancellation pages (docs/flow.md).
+
+Every page calls the service layer for any change and maps its domain errors to a clear page:
+never a 500, never a second cancellation. Cases are looked up by reference *and* customer, so a
+tampered reference or someone else's case is a 404. A GET on a step that only accepts POST sends
+the customer to the page that fits the case's current state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import services
+from .backends import get_backend
+from .choices import CaseStatus, EffectiveMode, OfferOutcome
+from .compliance import rules_for
+from .conf import app_settings
+from .exceptions import (
+    BackendError,
+    InvalidTransition,
+    NoActiveSubscription,
+    RateLimited,
+    UnknownReason,
+)
+from .forms import DeclarationForm, ReasonForm
+from .models import CancellationCase, CancellationDeclaration, OfferPresentation
+from .rendering import render_message
+
+T = "django_graceful_cancel/"
+
+#: The page that shows a case in each status.
+STATUS_PAGES = {
+    CaseStatus.OPEN: "graceful_cancel:offer",
+    CaseStatus.CANCELLED: "graceful_cancel:done",
+    CaseStatus.SAVED: "graceful_cancel:saved",
+    CaseStatus.REACTIVATED: "graceful_cancel:reactivate",
+}
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def account_url() -> str:
+    value = app_settings.ACCOUNT_URL
+    try:
+        return reverse(value)
+    except NoReverseMatch:
+        return value
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    base = {
+        "gc_base_template": app_settings.BASE_TEMPLATE,
+        "gc_account_url": account_url(),
+        "gc_rules": rules_for(),
+    }
+    return render(request, T + template, {**base, **(context or {})}, status=status)
+
+
+def _own_case(request: HttpRequest, reference: str) -> CancellationCase:
+    return get_object_or_404(
+        CancellationCase.objects.select_related("reason"),
+        reference=reference,
+        customer=request.user,
+    )
+
+
+def _page_for(case: CancellationCase) -> HttpResponse:
+    name = STATUS_PAGES.get(case.status)
+    if name is None:  # abandoned: the request expired, start again
+        return redirect("graceful_cancel:start")
+    return redirect(name, reference=case.reference)
+
+
+def _problem(
+    request: HttpRequest, title: str, message: str, *, status: int, case: Any = None
+) -> HttpResponse:
+    return _render(
+        request, "problem.html", {"title": title, "message": message, "case": case}, status
+    )
+
+
+def expected_effective_at(period_end: datetime | None, mode: str | None = None) -> datetime:
+    """When a cancellation confirmed now would take effect (what confirm_cancellation decides)."""
+    now = timezone.now()
+    mode = mode or app_settings.DEFAULT_EFFECTIVE
+    if (
+        mode == EffectiveMode.PERIOD_END
+        and get_backend().supports_period_end_cancel
+        and period_end is not None
+        and period_end > now
+    ):
+        return period_end
+    return now
+
+
+def _latest_cancelled(request: HttpRequest) -> CancellationCase | None:
+    return (
+        CancellationCase.objects.filter(customer=request.user, status=CaseStatus.CANCELLED)
+        .order_by("-cancelled_at")
+        .first()
+    )
+
+
+def _already_cancelled(request: HttpRequest) -> HttpResponse:
+    latest = _latest_cancelled(request)
+    if latest is not None:
+        return redirect("graceful_cancel:done", reference=latest.reference)
+    return _problem(
+        request,
+        _("Your subscription is already cancelled"),
+        _("Your subscription is already set to end. There is nothing more to do."),
+        status=200,
+    )
+
+
+def _nothing_to_cancel(request: HttpRequest) -> HttpResponse:
+    latest = _latest_cancelled(request)
+    if latest is not None:
+        return redirect("graceful_cancel:done", reference=latest.reference)
+    return _problem(
+        request,
+        _("Nothing to cancel"),
+        _("You have no active subscription to cancel."),
+        status=200,
+    )
+
+
+# --- the flow ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest) -> HttpResponse:
+    """Step 1: why are you leaving (optional) and a "Cancel my subscription" button that works
+    without choosing anything."""
+    rules = rules_for()
+    info = get_backend().get_active_subscription(request.user)
+    if info is None or not info.is_active:
+        return _nothing_to_cancel(request)
+    if info.cancel_at_period_end:
+        return _already_cancelled(request)
+    action = request.POST.get("action", "continue") if request.method == "POST" else ""
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if action == "cancel" or not rules.survey_first:
+            return _start_and_cancel(request, form)
+        if form.is_valid():
+            return _start_and_continue(request, form)
+    effective_at = expected_effective_at(info.current_period_end)
+    context = {
+        "form": form,
+        "subscription": info,
+        "effective_at": effective_at,
+        "ends_later": effective_at.date() > timezone.localdate(),
+        "rules": rules,
+    }
+    return _render(request, "start.html", context, status=400 if form.errors else 200)
+
+
+def _start(request: HttpRequest) -> CancellationCase | HttpResponse:
+    try:
+        case, _created = services.start_case(
+            request.user, language=translation.get_language(), actor=request.user
+        )
+    except NoActiveSubscription:
+        return _nothing_to_cancel(request)
+    except InvalidTransition as error:
+        if error.code == "already_cancelled":
+            return _already_cancelled(request)
+        raise
+    return case
+
+
+def _record(request: HttpRequest, case: CancellationCase, data: dict[str, Any]) -> None:
+    services.record_reason(
+        case,
+        data.get("reason") or None,
+        detail=data.get("detail") or "",
+        preferred_channel=data.get("preferred_channel") or None,
+        contact_consent=bool(data.get("contact_consent")),
+        contact_phone=data.get("contact_phone") or "",
+        actor=request.user,
+    )
+
+
+def _start_and_cancel(request: HttpRequest, form: ReasonForm) -> HttpResponse:
+    started = _start(request)
+    if isinstance(started, HttpResponse):
+        return started
+    case = started
+    data = form.lenient_data()
+    try:
+        if data["reason"] or data["detail"] or data["contact_consent"]:
+            # An optional answer never blocks the cancellation.
+            with contextlib.suppress(UnknownReason, InvalidTransition):
+                _record(request, case, data)
+        case = services.confirm_cancellation(case, actor=request.user)
+    except InvalidTransition:
+        case.refresh_from_db()
+        return _page_for(case)
+    return redirect("graceful_cancel:done", reference=case.reference)
+
+
+def _start_and_continue(request: HttpRequest, form: ReasonForm) -> HttpResponse:
+    started = _start(request)
+    if isinstance(started, HttpResponse):
+        return started
+    case = started
+    try:
+        _record(request, case, form.cleaned_data)
+        services.present_offer(case, actor=request.user)
+    except InvalidTransition:
+        case.refresh_from_db()
+        return _page_for(case)
+    return redirect("graceful_cancel:offer", reference=case.reference)
+
+
+def _presentation(case: CancellationCase) -> OfferPresentation | None:
+    return OfferPresentation.objects.filter(case=case).select_related("offer").first()
+
+
+def _offer_page(
+    request: HttpRequest, case: CancellationCase, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    presentation = _presentation(case)
+    pending = (
+        presentation if presentation and presentation.outcome == OfferOutcome.PRESENTED else None
+    )
+    effective_at = expected_effective_at(case.period_end, case.effective_mode)
+    message = render_message(
+        case,
+        "flow_message",
+        channel="page",
+        language=translation.get_language(),
+        extra_context={"offer": pending.offer if pending else None, "effective_at": effective_at},
+    )
+    context = {
+        "case": case,
+        "presentation": pending,
+        "offer": pending.offer if pending else None,
+        "message": mark_safe(message.text),
+        "effective_at": effective_at,
+        "error": error,
+    }
+    return _render(request, "offer.html", context, status=status)
+
+
+@login_required
+def offer(request: HttpRequest, reference: str) -> HttpResponse:
+    """Step 2: a message written for the reason and, where the policy gives one, one offer."""
+    case = _own_case(request, reference)
+    if case.status != CaseStatus.OPEN:
+        return _page_for(case)
+    return _offer_page(request, case)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def accept(request: HttpRequest, reference: str) -> HttpResponse:
+    case = _own_case(request, reference)
+    if request.method != "POST":
+        return _page_for(case)
+    try:
+        services.accept_offer(case, actor=request.user)
+    except InvalidTransition:
+        case.refresh_from_db()
+        return _page_for(case)
+    except BackendError:
+        case.refresh_from_db()
+        return _offer_page(
+            request,
+            case,
+            error=_(
+                "We could not apply the offer just now, and nothing was changed. You can try "
+                "again, or cancel."
+            ),
+            status=503,
+        )
+    return redirect("graceful_cancel:saved", reference=case.reference)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, reference: str) -> HttpResponse:
+    """Decline-and-cancel (or cancel with no offer shown). A second submit shows the receipt."""
+    case = _own_case(request, reference)
+    if request.method != "POST":
+        return _page_for(case)
+    # Already decided (a double submit): show where the case is.
+    with contextlib.suppress(InvalidTransition):
+        services.confirm_cancellation(case, actor=request.user)
+    case.refresh_from_db()
+    return _page_for(case)
+
+
+@login_required
+def done(request: HttpRequest, reference: str) -> HttpResponse:
+    """Step 3: the confirmation, a receipt to print or download, and one-click reactivation."""
+    case = _own_case(request, reference)
+    if case.status != CaseStatus.CANCELLED:
+        return _page_for(case)
+    return _render(request, "done.html", {"case": case})
+
+
+@login_required
+def receipt(request: HttpRequest, reference: str) -> HttpResponse:
+    """The confirmation as a text file: the same text as the confirmation email."""
+    case = _own_case(request, reference)
+    if case.status not in (CaseStatus.CANCELLED, CaseStatus.REACTIVATED):
+        raise Http404
+    rendered = render_message(case, "confirmation", channel="email")
+    response = HttpResponse(
+        f"{rendered.subject}\n\n{rendered.text}\n", content_type="text/plain; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{case.reference}.txt"'
+    return response
+
+
+@login_required
+def saved(request: HttpRequest, reference: str) -> HttpResponse:
+    """The customer took the offer: what it does, and from when."""
+    case = _own_case(request, reference)
+    if case.status != CaseStatus.SAVED:
+        return _page_for(case)
+    presentation = _presentation(case)
+    return _render(
+        request,
+        "saved.html",
+        {"case": case, "presentation": presentation, "offer": presentation.offer},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reactivate(request: HttpRequest, reference: str) -> HttpResponse:
+    """Undo a cancellation before it takes effect: one button (GET never changes anything)."""
+    case = _own_case(request, reference)
+    if case.status not in (CaseStatus.CANCELLED, CaseStatus.REACTIVATED):
+        return _page_for(case)
+    if request.method == "POST":
+        if case.status == CaseStatus.CANCELLED:
+            # Window closed or a double click: the page says which.
+            with contextlib.suppress(InvalidTransition):
+                services.reactivate(case, actor=request.user)
+        return redirect("graceful_cancel:reactivate", reference=case.reference)
+    return _render(request, "reactivate.html", {"case": case})
+
+
+# --- the eu profile's no-login declaration -----------------------------------------------------
+
+
+def _declarations_enabled() -> None:
+    if not rules_for().declaration_page:
+        raise Http404
+
+
+@require_http_methods(["GET", "POST"])
+def declare(request: HttpRequest) -> HttpResponse:
+    """ "Cancel contracts here": no login, only what identifies customer and contract."""
+    _declarations_enabled()
+    form = DeclarationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            declaration = services.declare_cancellation(
+                name=data["name"],
+                email=data["email"],
+                contract=data.get("contract") or "",
+                termination=data["termination"],
+                extraordinary_reason=data.get("extraordinary_reason") or "",
+                requested_end_date=data.get("requested_end_date"),
+                language=translation.get_language(),
+                client=request.META.get("REMOTE_ADDR", ""),
+            )
+        except RateLimited:
+            return _problem(
+                request,
+                _("Too many requests"),
+                _(
+                    "We received several cancellations from you in a short time. Please wait an "
+                    "hour and send it again, or write to us: your cancellation counts from the "
+                    "moment it reaches us."
+                ),
+                status=429,
+            )
+        return redirect("graceful_cancel:declaration_received", token=declaration.access_token)
+    status = 400 if form.errors else 200
+    return _render(request, "declaration/form.html", {"form": form}, status=status)
+
+
+def declaration_received(request: HttpRequest, token: str) -> HttpResponse:
+    """The acknowledgement: date and time of receipt and the end date, to print or keep."""
+    declaration = get_object_or_404(
+        CancellationDeclaration.objects.select_related("case"), access_token=token
+    )
+    return _render(request, "declaration/received.html", {"declaration": declaration})
+
+
+@require_http_methods(["GET", "POST"])
+def declaration_dispute(request: HttpRequest, token: str) -> HttpResponse:
+    """ "This was not me": the account holder flags the declaration for staff (one button)."""
+    declaration = get_object_or_404(
+        CancellationDeclaration.objects.select_related("case"), dispute_token=token
+    )
+    if request.method == "POST":
+        declaration = services.dispute_declaration(declaration)
+    return _render(request, "declaration/dispute.html", {"declaration": declaration})
