@@ -1,10 +1,28 @@
 """The REST API. Include under any prefix:
 
 path("api/cancel/", include("django_graceful_cancel.api.urls"))
+
+Routes (names in the ``graceful_cancel_api`` namespace): ``reasons/`` (reason-list),
+``cases/`` (case-list), ``cases/<reference>/`` (case-detail), ``cases/<reference>/reason/``,
+``accept-offer/``, ``decline-offer/``, ``confirm/``, ``reactivate/`` (case-reason,
+case-accept-offer, ...), ``analytics/summary/`` (analytics-summary) and ``schema/`` (schema).
 """
+
+from django.urls import path, re_path
+from rest_framework.routers import SimpleRouter
+
+from . import views
 
 app_name = "graceful_cancel_api"
 
+router = SimpleRouter()
+router.register("cases", views.CaseViewSet, basename="case")
+
 urlpatterns: list = [
-    # Filled by the REST API (issue 4).
+    path("reasons/", views.ReasonListView.as_view(), name="reason-list"),
+    *router.urls,
+    path("analytics/summary/", views.AnalyticsSummaryView.as_view(), name="analytics-summary"),
+    path("schema/", views.SchemaView.as_view(), name="schema"),
+    # Last: any other path under the API answers a JSON 404 rather than the site's HTML page.
+    re_path(r"^.*$", views.NotFoundView.as_view(), name="not-found"),
 ]

@@ -1,0 +1,269 @@
+"""What the API reads and writes. Input serializers refuse unknown fields (400)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.template import TemplateDoesNotExist
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..choices import CaseStatus, Channel, EffectiveMode, OfferKind, OfferOutcome, ReasonCategory
+from ..models import CancellationCase, OfferPresentation, Reason
+from ..schema import extend_schema_field
+
+# --- errors (documented in the schema; produced by api/views.py's exception handler) ----------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error that is not a field error: a stable machine-readable code and a message."""
+
+    code = serializers.CharField(help_text=_("Stable, machine-readable error code."))
+    detail = serializers.CharField(
+        help_text=_("Human-readable message, in the request's language.")
+    )
+
+
+# --- input -------------------------------------------------------------------------------------
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not declare, with a field error for each (a typo must not pass)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        return super().to_internal_value(data)
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    return [(code, str(name)) for code, name in settings.LANGUAGES]
+
+
+class StartCaseSerializer(StrictSerializer):
+    language = serializers.ChoiceField(
+        choices=[],
+        required=False,
+        help_text=_("Language of the case's messages; the request's language by default."),
+    )
+    time_zone = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text=_('IANA time zone used for follow-ups, e.g. "Europe/Madrid".'),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read at call time: a host's LANGUAGES may change under override_settings.
+        self.fields["language"].choices = _language_choices()
+
+    def validate_time_zone(self, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            raise serializers.ValidationError(_("Unknown time zone.")) from None
+        return value
+
+
+class RecordReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text=_("Slug of a reason from GET reasons/; null or empty to skip the question."),
+    )
+    detail = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        help_text=_("The reason in the customer's own words."),
+    )
+    preferred_channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        required=False,
+        help_text=_("How the customer wants to hear from us."),
+    )
+    contact_consent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("The customer agrees to follow-up messages."),
+    )
+    contact_phone = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text=_("Phone number for SMS, WhatsApp or a call."),
+    )
+
+    def validate_reason(self, value: str | None) -> Reason | None:
+        if not value:
+            return None
+        reason = Reason.objects.filter(slug=value, is_active=True).first()
+        if reason is None:
+            raise serializers.ValidationError(_("Unknown reason."), code="unknown_reason")
+        return reason
+
+
+class ConfirmSerializer(StrictSerializer):
+    effective = serializers.ChoiceField(
+        choices=EffectiveMode.choices,
+        required=False,
+        help_text=_(
+            "When the cancellation takes effect; the case's default (usually the end of the paid "
+            "period) when left out."
+        ),
+    )
+
+
+class EmptySerializer(StrictSerializer):
+    """No fields: send an empty JSON object, or no body at all."""
+
+
+class QuerySerializer(serializers.Serializer):
+    """Query parameters: ours are validated (a bad value is a 400, not an empty answer), others
+    (e.g. DRF's ``format``) are left alone."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            data = {name: data[name] for name in self.fields if name in data}
+        return super().to_internal_value(data)
+
+
+class CaseFilterSerializer(QuerySerializer):
+    """Query parameters of GET cases/."""
+
+    status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
+    reason = serializers.SlugField(max_length=64, required=False, help_text=_("Reason slug."))
+    channel = serializers.ChoiceField(
+        choices=Channel.choices, required=False, help_text=_("Preferred channel.")
+    )
+    owner = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        help_text=_("Primary key of the staff member who owns the case (staff only)."),
+    )
+    created_after = serializers.DateTimeField(
+        required=False, help_text=_("Cases started at or after this time (ISO 8601).")
+    )
+    created_before = serializers.DateTimeField(
+        required=False, help_text=_("Cases started before this time (ISO 8601).")
+    )
+    page = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    page_size = serializers.IntegerField(min_value=1, max_value=200, required=False)
+
+
+class SummaryQuerySerializer(QuerySerializer):
+    start = serializers.DateTimeField(
+        required=False, help_text=_("Count cases started at or after this time (ISO 8601).")
+    )
+    end = serializers.DateTimeField(
+        required=False, help_text=_("Count cases started before this time (ISO 8601).")
+    )
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+class ReasonSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    label = serializers.CharField(source="localized_label")
+    category = serializers.ChoiceField(choices=ReasonCategory.choices)
+    follow_up_question = serializers.CharField(source="localized_follow_up_question")
+
+
+class OfferSerializer(serializers.Serializer):
+    """The one offer shown to a case, and what the customer did with it."""
+
+    slug = serializers.CharField(source="offer.slug")
+    kind = serializers.ChoiceField(source="offer.kind", choices=OfferKind.choices)
+    title = serializers.CharField(source="offer.localized_title")
+    description = serializers.CharField(source="offer.localized_description")
+    parameters = serializers.DictField(
+        source="offer.parameters",
+        help_text=_('What the offer does, by kind, e.g. {"percent_off": 30}.'),
+    )
+    outcome = serializers.ChoiceField(choices=OfferOutcome.choices)
+    presented_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class CaseSummarySerializer(serializers.Serializer):
+    """A case in lists: everything but the rendered message (kept out so lists stay cheap)."""
+
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=CaseStatus.choices)
+    reason = serializers.CharField(source="reason.slug", allow_null=True)
+    reason_label = serializers.CharField(source="reason.localized_label", allow_null=True)
+    detail = serializers.CharField(source="reason_detail")
+    preferred_channel = serializers.ChoiceField(choices=Channel.choices)
+    contact_consent = serializers.BooleanField()
+    offer = serializers.SerializerMethodField()
+    effective_mode = serializers.ChoiceField(choices=EffectiveMode.choices)
+    effective_at = serializers.DateTimeField(allow_null=True)
+    can_reactivate = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(OfferSerializer(allow_null=True))
+    def get_offer(self, case: CancellationCase) -> dict[str, Any] | None:
+        try:
+            presentation: OfferPresentation = case.offer_presentation
+        except OfferPresentation.DoesNotExist:
+            return None
+        return OfferSerializer(presentation, context=self.context).data
+
+
+class CaseSerializer(CaseSummarySerializer):
+    """A case with the reason-specific message the flow shows next."""
+
+    message = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        serializers.CharField(
+            help_text=_("Reason-specific message for this step; empty when none is configured.")
+        )
+    )
+    def get_message(self, case: CancellationCase) -> str:
+        from ..rendering import render_message
+
+        try:
+            return render_message(case, "flow_message", channel="page").text
+        except TemplateDoesNotExist:
+            # No "flow_message" copy in the database nor in the templates: say nothing rather
+            # than fail the whole response.
+            return ""
+
+
+class OfferFiguresSerializer(serializers.Serializer):
+    presented = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    declined = serializers.IntegerField()
+    acceptance_rate = serializers.FloatField(allow_null=True)
+
+
+class OffersSummarySerializer(serializers.Serializer):
+    presented = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    acceptance_rate = serializers.FloatField(allow_null=True)
+    by_offer = serializers.DictField(child=OfferFiguresSerializer(), help_text=_("By offer slug."))
+
+
+class SummarySerializer(serializers.Serializer):
+    """What ``analytics.summary()`` returns (documentation only: the view returns it as is)."""
+
+    total = serializers.IntegerField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    by_reason = serializers.DictField(
+        child=serializers.IntegerField(), help_text=_('By reason slug; "none" for no reason.')
+    )
+    save_rate = serializers.FloatField(
+        allow_null=True, help_text=_("Saved over decided cases; null when none was decided.")
+    )
+    offers = OffersSummarySerializer()

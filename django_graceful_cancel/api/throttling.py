@@ -1,0 +1,33 @@
+"""Rate limit for the API's write endpoints.
+
+The rate comes from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["graceful_cancel_write"]`` when the
+host sets it, else from ``GRACEFUL_CANCEL["API_WRITE_THROTTLE_RATE"]`` (``None`` turns it off).
+Both are read per request, so a settings change applies without a restart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.settings import api_settings
+from rest_framework.throttling import UserRateThrottle
+
+from ..conf import app_settings
+
+
+class WriteRateThrottle(UserRateThrottle):
+    """Per user (per IP for anonymous requests), on POST and other unsafe methods only."""
+
+    scope = "graceful_cancel_write"
+
+    def get_rate(self) -> str | None:
+        rates = api_settings.DEFAULT_THROTTLE_RATES or {}
+        if self.scope in rates:
+            return rates[self.scope]
+        return app_settings.API_WRITE_THROTTLE_RATE
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return super().allow_request(request, view)
