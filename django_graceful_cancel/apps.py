@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -14,3 +14,9 @@ class GracefulCancelConfig(AppConfig):
             checks,  # noqa: F401  (registers the system checks)
             receivers,  # noqa: F401  (connects the app's own receivers)
         )
+
+        if apps.is_installed("djstripe"):
+            # Stripe subscription events through dj-stripe's signals (docs/stripe.md).
+            from .stripe_webhooks import connect_djstripe
+
+            connect_djstripe()

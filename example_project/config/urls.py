@@ -1,3 +1,5 @@
+from importlib.util import find_spec
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -14,3 +16,7 @@ urlpatterns = [
     # anymail's tracking webhooks (delivery status of follow-ups).
     path("anymail/", include("anymail.urls")),
 ]
+
+if find_spec("stripe") is not None:
+    # Stripe's subscription events (cancellations made in Stripe's own portal): docs/stripe.md.
+    urlpatterns.append(path("billing/stripe/", include("django_graceful_cancel.stripe_webhooks")))
