@@ -5,13 +5,25 @@ Every function runs a fixed number of aggregate queries, whatever the number of 
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .choices import CaseStatus, OfferOutcome
-from .models import CancellationCase, OfferPresentation
+from .conf import app_settings
+from .models import (
+    CancellationCase,
+    ExperimentAssignment,
+    OfferPresentation,
+    Reason,
+    SaveCheck,
+)
 
 
 def cases_between(start: datetime | None = None, end: datetime | None = None) -> QuerySet:
@@ -75,3 +87,432 @@ def summary(start: datetime | None = None, end: datetime | None = None) -> dict[
             "by_offer": by_offer,
         },
     }
+
+
+# --- The dashboard ------------------------------------------------------------------------------
+# Everything below feeds the admin dashboard, its CSV export and graceful_cancel_report. Each
+# section is one or two aggregate queries; dashboard() runs the same number whatever the data.
+
+#: Cases whose customer kept the subscription: took an offer, walked away from the flow without
+#: cancelling, or came back after cancelling. Used to compare experiment arms, where the holdout
+#: has no offer to accept and "saved" alone would make the comparison meaningless.
+RETAINED_STATUSES = (CaseStatus.SAVED, CaseStatus.ABANDONED, CaseStatus.REACTIVATED)
+
+_MONTHS_PER_INTERVAL = {"day": Decimal(1) / 30, "week": Decimal(1) / 4, "month": 1, "year": 12}
+
+#: Follow-up statuses in funnel order; a row in a later stage has passed the earlier ones.
+FUNNEL_STAGES = ("created", "sent", "delivered", "opened")
+_FUNNEL_REACHED = {
+    "created": None,  # every row
+    "sent": {"sent", "delivered", "opened", "clicked", "bounced", "complained", "unsubscribed"},
+    "delivered": {"delivered", "opened", "clicked", "unsubscribed"},
+    "opened": {"opened", "clicked"},
+}
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float] | None:
+    """Wilson score interval of a proportion (95% by default); None without observations."""
+    if n <= 0:
+        return None
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def newcombe_interval(
+    k1: int, n1: int, k2: int, n2: int, z: float = 1.959964
+) -> tuple[float, float] | None:
+    """Newcombe's hybrid score interval (his method 10) of the difference p1 - p2."""
+    first, second = wilson_interval(k1, n1, z), wilson_interval(k2, n2, z)
+    if first is None or second is None:
+        return None
+    p1, p2 = k1 / n1, k2 / n2
+    (l1, u1), (l2, u2) = first, second
+    difference = p1 - p2
+    lower = difference - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    upper = difference + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return lower, upper
+
+
+def offer_cost_factors(kind: str, parameters: dict[str, Any] | None) -> tuple[Decimal, Decimal]:
+    """``(months of the customer's price given away, fixed cost)`` of one accepted offer.
+
+    * a ``"cost"`` parameter (a fixed amount per acceptance, in the case's currency) wins;
+    * discount: ``percent_off / 100 * duration_months`` months (duration 1 when not given);
+    * pause: ``months`` (or ``days / 30``) months not billed;
+    * extension: ``days / 30`` (or ``months``) months given free;
+    * downgrade, free feature, consultation: no cost unless ``"cost"`` says so.
+    """
+    params = parameters or {}
+
+    def number(key: str, default: Any = 0) -> Decimal:
+        try:
+            return Decimal(str(params.get(key, default) or 0))
+        except ArithmeticError:
+            return Decimal(0)
+
+    if params.get("cost") not in (None, ""):
+        return Decimal(0), number("cost")
+    if kind == "discount":
+        return number("percent_off") / 100 * number("duration_months", 1), Decimal(0)
+    if kind in ("pause", "extension"):
+        if params.get("days"):
+            return number("days") / 30, Decimal(0)
+        return number("months", 1 if kind == "pause" else 0), Decimal(0)
+    return Decimal(0), Decimal(0)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")))
+
+
+def _over_time(cases: QuerySet, start: datetime | None, end: datetime | None) -> dict[str, Any]:
+    span = (end - start).days if start and end else 366
+    unit = "day" if span <= 62 else "month"
+    trunc = TruncDate("created_at") if unit == "day" else TruncMonth("created_at")
+    rows = (
+        cases.annotate(bucket=trunc)
+        .values("bucket")
+        .annotate(
+            total=Count("pk"),
+            saved=Count("pk", filter=Q(status=CaseStatus.SAVED)),
+            cancelled=Count(
+                "pk", filter=Q(status__in=[CaseStatus.CANCELLED, CaseStatus.REACTIVATED])
+            ),
+        )
+        .order_by("bucket")
+    )
+    points = []
+    for row in rows:
+        bucket = row["bucket"]
+        if isinstance(bucket, datetime):
+            bucket = bucket.date()
+        label = bucket.isoformat() if unit == "day" else bucket.strftime("%Y-%m")
+        points.append(
+            {
+                "period": label,
+                "cases": row["total"],
+                "cancelled": row["cancelled"],
+                "saved": row["saved"],
+                "save_rate": save_rate(row["saved"], row["cancelled"]),
+            }
+        )
+    return {"unit": unit, "points": points}
+
+
+def _reasons(cases: QuerySet) -> dict[str, Any]:
+    labels = {r.pk: (r.slug, r.label) for r in Reason.objects.only("pk", "slug", "label")}
+    stated: dict[str, int] = {}
+    root: dict[str, int] = {}
+    pairs: dict[tuple[str, str], int] = {}
+    for row in cases.values("reason_id", "root_cause_id").annotate(n=Count("pk")).order_by():
+        reason = labels.get(row["reason_id"], ("none", ""))[0]
+        stated[reason] = stated.get(reason, 0) + row["n"]
+        if row["root_cause_id"] is not None:
+            cause = labels.get(row["root_cause_id"], ("none", ""))[0]
+            root[cause] = root.get(cause, 0) + row["n"]
+            pairs[(reason, cause)] = pairs.get((reason, cause), 0) + row["n"]
+    slugs = [s for s, _ in sorted(labels.values())]
+    order = [s for s in slugs if s in stated or s in root] + (["none"] if "none" in stated else [])
+    label_of = dict(labels.values())
+    return {
+        "rows": [
+            {
+                "reason": slug,
+                "label": label_of.get(slug, "") or str(_("No reason given")),
+                "stated": stated.get(slug, 0),
+                "root_cause": root.get(slug, 0),
+            }
+            for slug in sorted(order, key=lambda s: (-stated.get(s, 0), s))
+        ],
+        "with_root_cause": sum(root.values()),
+        "pairs": [
+            {"stated": s, "root_cause": c, "cases": n}
+            for (s, c), n in sorted(pairs.items(), key=lambda item: (-item[1], item[0]))
+        ],
+    }
+
+
+def _offers_by_reason(cases: QuerySet) -> list[dict[str, Any]]:
+    rows = (
+        OfferPresentation.objects.filter(case__in=cases)
+        .values("case__reason__slug", "offer__slug", "offer__title")
+        .annotate(
+            presented=Count("pk"),
+            accepted=Count("pk", filter=Q(outcome=OfferOutcome.ACCEPTED)),
+        )
+        .order_by("case__reason__slug", "offer__slug")
+    )
+    return [
+        {
+            "reason": row["case__reason__slug"] or "none",
+            "offer": row["offer__slug"],
+            "title": row["offer__title"],
+            "presented": row["presented"],
+            "accepted": row["accepted"],
+            "acceptance_rate": _rate(row["accepted"], row["presented"]),
+        }
+        for row in rows
+    ]
+
+
+def _revenue_kept(cases: QuerySet) -> dict[str, Any]:
+    """Per currency: months of price kept by saves, minus what the accepted offers gave away."""
+    horizon = Decimal(app_settings.REVENUE_HORIZON_MONTHS)
+    rows = (
+        OfferPresentation.objects.filter(
+            case__in=cases, outcome=OfferOutcome.ACCEPTED, case__status=CaseStatus.SAVED
+        )
+        .values("offer__kind", "offer__parameters", "case__billing_interval", "case__currency")
+        .annotate(n=Count("pk"), price=Sum("case__price"))
+        .order_by()
+    )
+    totals: dict[str, dict[str, Decimal]] = {}
+    for row in rows:
+        months = Decimal(_MONTHS_PER_INTERVAL.get(row["case__billing_interval"] or "month", 1))
+        monthly = (row["price"] or Decimal(0)) / months
+        factor, fixed = offer_cost_factors(row["offer__kind"], row["offer__parameters"])
+        money = totals.setdefault(
+            row["case__currency"] or "",
+            {"saves": Decimal(0), "gross": Decimal(0), "offer_cost": Decimal(0)},
+        )
+        money["saves"] += row["n"]
+        money["gross"] += monthly * horizon
+        money["offer_cost"] += monthly * factor + fixed * row["n"]
+    return {
+        "horizon_months": int(horizon),
+        "by_currency": {
+            currency: {
+                "saves": int(m["saves"]),
+                "gross": _money(m["gross"]),
+                "offer_cost": _money(m["offer_cost"]),
+                "net": _money(m["gross"] - m["offer_cost"]),
+            }
+            for currency, m in sorted(totals.items())
+        },
+    }
+
+
+def _follow_up_funnel(cases: QuerySet) -> dict[str, Any] | None:
+    """Follow-up rows by status, when the follow-up outbox (issue 5) is installed."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model("graceful_cancel", "FollowUp")
+    except LookupError:
+        return None
+    by_status: dict[str, int] = {}
+    for row in (
+        model.objects.filter(case__in=cases).values("status").annotate(n=Count("pk")).order_by()
+    ):
+        by_status[row["status"]] = row["n"]
+    total = sum(by_status.values())
+    stages = []
+    for stage in FUNNEL_STAGES:
+        reached = _FUNNEL_REACHED[stage]
+        count = total if reached is None else sum(by_status.get(s, 0) for s in reached)
+        stages.append({"stage": stage, "count": count, "share": _rate(count, total)})
+    return {"by_status": by_status, "stages": stages}
+
+
+def _surveys(cases: QuerySet) -> dict[str, Any]:
+    scores = {
+        row["survey_score"]: row["n"]
+        for row in cases.filter(survey_score__isnull=False)
+        .values("survey_score")
+        .annotate(n=Count("pk"))
+        .order_by("survey_score")
+    }
+    answered = sum(scores.values())
+    mean = sum(score * n for score, n in scores.items()) / answered if answered else None
+    return {
+        "answered": answered,
+        "average": round(mean, 2) if mean is not None else None,
+        "scores": [{"score": s, "count": n} for s, n in scores.items()],
+    }
+
+
+def _save_checks(cases: QuerySet, decided_mature: int) -> dict[str, Any]:
+    days_list = sorted(set(app_settings.SAVE_CHECK_DAYS))
+    counts = {d: {"checked": 0, "still_active": 0} for d in days_list}
+    for row in (
+        SaveCheck.objects.filter(case__in=cases)
+        .values("days")
+        .annotate(n=Count("pk"), active=Count("pk", filter=Q(still_active=True)))
+        .order_by()
+    ):
+        slot = counts.setdefault(row["days"], {"checked": 0, "still_active": 0})
+        slot["checked"] += row["n"]
+        slot["still_active"] += row["active"]
+    final = days_list[-1]
+    return {
+        "checks": [
+            {
+                "days": d,
+                "checked": c["checked"],
+                "still_active": c["still_active"],
+                "kept_rate": _rate(c["still_active"], c["checked"]),
+            }
+            for d, c in sorted(counts.items())
+        ],
+        "definitive_days": final,
+        "definitive_saves": counts[final]["still_active"],
+        "mature_decided": decided_mature,
+        "definitive_save_rate": _rate(counts[final]["still_active"], decided_mature),
+    }
+
+
+def _experiments(cases: QuerySet) -> list[dict[str, Any]]:
+    rows = (
+        ExperimentAssignment.objects.filter(case__in=cases)
+        .exclude(case__status=CaseStatus.OPEN)
+        .values(
+            "experiment_id",
+            "experiment__name",
+            "experiment__holdout_percent",
+            "variant_id",
+            "variant__offer__slug",
+            "variant__offer__title",
+            "is_holdout",
+        )
+        .annotate(n=Count("pk"), kept=Count("pk", filter=Q(case__status__in=RETAINED_STATUSES)))
+        .order_by("experiment_id", "variant_id")
+    )
+    experiments: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        experiment = experiments.setdefault(
+            row["experiment_id"],
+            {
+                "experiment": row["experiment__name"],
+                "holdout_percent": row["experiment__holdout_percent"],
+                "holdout": {"cases": 0, "retained": 0},
+                "variants": {},
+            },
+        )
+        if row["is_holdout"] or row["variant_id"] is None:
+            arm = experiment["holdout"]
+        else:
+            arm = experiment["variants"].setdefault(
+                row["variant_id"],
+                {
+                    "offer": row["variant__offer__slug"],
+                    "title": row["variant__offer__title"],
+                    "cases": 0,
+                    "retained": 0,
+                },
+            )
+        arm["cases"] += row["n"]
+        arm["retained"] += row["kept"]
+    result = []
+    for experiment in experiments.values():
+        hold = experiment["holdout"]
+        hold["retention_rate"] = _rate(hold["retained"], hold["cases"])
+        variants = []
+        for arm in experiment["variants"].values():
+            arm["retention_rate"] = _rate(arm["retained"], arm["cases"])
+            interval = newcombe_interval(
+                arm["retained"], arm["cases"], hold["retained"], hold["cases"]
+            )
+            if interval is not None:
+                arm["lift"] = round(
+                    arm["retained"] / arm["cases"] - hold["retained"] / hold["cases"], 4
+                )
+                arm["lift_low"], arm["lift_high"] = (round(v, 4) for v in interval)
+            else:
+                arm["lift"] = arm["lift_low"] = arm["lift_high"] = None
+            variants.append(arm)
+        experiment["variants"] = variants
+        result.append(experiment)
+    return result
+
+
+def default_range() -> tuple[datetime, datetime]:
+    end = timezone.now()
+    return end - timedelta(days=app_settings.DASHBOARD_DEFAULT_DAYS), end
+
+
+def dashboard(start: datetime | None = None, end: datetime | None = None) -> dict[str, Any]:
+    """Every figure of the retention dashboard for cases started in ``[start, end)``."""
+    cases = cases_between(start, end)
+    base = summary(start, end)
+    by_status = base["by_status"]
+    cancelled = by_status[CaseStatus.CANCELLED] + by_status[CaseStatus.REACTIVATED]
+    final_days = max(app_settings.SAVE_CHECK_DAYS)
+    mature_cutoff = timezone.now() - timedelta(days=final_days)
+    decided_mature = cases.filter(
+        created_at__lte=mature_cutoff,
+        status__in=[CaseStatus.SAVED, CaseStatus.CANCELLED, CaseStatus.REACTIVATED],
+    ).count()
+    return {
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+        "summary": base,
+        "over_time": _over_time(cases, start, end),
+        "reasons": _reasons(cases),
+        "offers_by_reason": _offers_by_reason(cases),
+        "follow_ups": _follow_up_funnel(cases),
+        "surveys": _surveys(cases),
+        "reactivations": {
+            "reactivated": by_status[CaseStatus.REACTIVATED],
+            "cancelled": cancelled,
+            "win_back_rate": _rate(by_status[CaseStatus.REACTIVATED], cancelled),
+        },
+        "revenue": _revenue_kept(cases),
+        "save_checks": _save_checks(cases, decided_mature),
+        "experiments": _experiments(cases),
+    }
+
+
+def dashboard_rows(data: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
+    """The dashboard flattened to ``(section, item, metric, value)`` rows, for CSV."""
+    rows: list[tuple[str, str, str, Any]] = []
+    s = data["summary"]
+    rows.append(("summary", "all", "cases", s["total"]))
+    for status, n in s["by_status"].items():
+        rows.append(("summary", status, "cases", n))
+    rows.append(("summary", "all", "save_rate", s["save_rate"]))
+    for point in data["over_time"]["points"]:
+        for metric in ("cases", "cancelled", "saved", "save_rate"):
+            rows.append(("over_time", point["period"], metric, point[metric]))
+    for row in data["reasons"]["rows"]:
+        rows.append(("reasons", row["reason"], "stated", row["stated"]))
+        rows.append(("reasons", row["reason"], "root_cause", row["root_cause"]))
+    for row in data["offers_by_reason"]:
+        item = f"{row['reason']}/{row['offer']}"
+        for metric in ("presented", "accepted", "acceptance_rate"):
+            rows.append(("offers", item, metric, row[metric]))
+    if data["follow_ups"] is not None:
+        for stage in data["follow_ups"]["stages"]:
+            rows.append(("follow_ups", stage["stage"], "count", stage["count"]))
+    surveys = data["surveys"]
+    rows.append(("surveys", "all", "answered", surveys["answered"]))
+    rows.append(("surveys", "all", "average", surveys["average"]))
+    for score in surveys["scores"]:
+        rows.append(("surveys", str(score["score"]), "count", score["count"]))
+    for metric, value in data["reactivations"].items():
+        rows.append(("reactivations", "all", metric, value))
+    for currency, money in data["revenue"]["by_currency"].items():
+        for metric, value in money.items():
+            rows.append(("revenue", currency, metric, value))
+    checks = data["save_checks"]
+    for check in checks["checks"]:
+        for metric in ("checked", "still_active", "kept_rate"):
+            rows.append(("save_checks", f"{check['days']}d", metric, check[metric]))
+    rows.append(("save_checks", "all", "definitive_save_rate", checks["definitive_save_rate"]))
+    for experiment in data["experiments"]:
+        hold = experiment["holdout"]
+        rows.append(("experiments", f"{experiment['experiment']}/holdout", "cases", hold["cases"]))
+        rows.append(
+            ("experiments", f"{experiment['experiment']}/holdout", "retained", hold["retained"])
+        )
+        for arm in experiment["variants"]:
+            item = f"{experiment['experiment']}/{arm['offer']}"
+            for metric in ("cases", "retained", "retention_rate", "lift", "lift_low", "lift_high"):
+                rows.append(("experiments", item, metric, arm[metric]))
+    return rows

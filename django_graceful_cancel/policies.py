@@ -30,7 +30,9 @@ class DefaultOfferPolicy(BaseOfferPolicy):
     * no reason stated: the customer skipped the question, so they get no pitch;
     * the reason does not allow offers (``Reason.offer_allowed``, e.g. business closed);
     * the customer accepted an offer in the last ``OFFER_COOLDOWN_DAYS`` days;
-    * an offer the customer declined before is never shown again.
+    * an offer the customer declined before is never shown again;
+    * an active offer experiment (``OfferExperiment``) for the reason picks the variant's offer,
+      or none for its holdout share.
     """
 
     def choose_offer(self, case: CancellationCase) -> RetentionOffer | None:
@@ -39,6 +41,9 @@ class DefaultOfferPolicy(BaseOfferPolicy):
             return None
         if self.accepted_recently(case):
             return None
+        decided, offer = self.experiment_offer(case)
+        if decided:
+            return offer
         candidates = reason.offers.filter(is_active=True).order_by("order", "pk")
         if case.customer_id is not None:
             candidates = candidates.exclude(
@@ -49,6 +54,20 @@ class DefaultOfferPolicy(BaseOfferPolicy):
             if self.fits(case, offer):
                 return offer
         return None
+
+    def experiment_offer(self, case: CancellationCase) -> tuple[bool, RetentionOffer | None]:
+        """An active offer experiment decides: ``(True, variant's offer)``, ``(True, None)`` for
+        the holdout, or ``(False, None)`` when no experiment applies (see docs/admin.md)."""
+        from .services.desk import experiment_offer
+
+        decided, offer = experiment_offer(case)
+        if offer is not None and case.customer_id is not None:
+            declined = offer.presentations.filter(
+                customer_id=case.customer_id, outcome=OfferOutcome.DECLINED
+            ).exists()
+            if declined or not self.fits(case, offer):
+                return True, None
+        return decided, offer
 
     def accepted_recently(self, case: CancellationCase) -> bool:
         from .models import OfferPresentation

@@ -1,0 +1,673 @@
+"""The case queue and the case page."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .. import services
+from ..exceptions import GracefulCancelError
+from ..models import (
+    CancellationCase,
+    CaseEvent,
+    OfferPresentation,
+    Reason,
+    SaveCheck,
+    StaffNote,
+)
+from ..services import desk as desk_services
+from .dashboard import dashboard_view
+
+# --- filters -----------------------------------------------------------------------------------
+
+
+class OwnerFilter(admin.SimpleListFilter):
+    """Staff only (a related-field filter would list every customer account)."""
+
+    title = _("owner")
+    parameter_name = "owner"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        staff = get_user_model().objects.filter(is_staff=True).order_by("pk")
+        return [
+            ("me", gettext("Me")),
+            ("none", gettext("Nobody")),
+            *[(str(u.pk), u.get_username()) for u in staff[:50]],
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value == "me":
+            return queryset.filter(owner=request.user)
+        if value == "none":
+            return queryset.filter(owner__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(owner_id=int(value))
+        return queryset
+
+
+#: Monthly-price bands of the value filter: (key, label, low, high).
+VALUE_BANDS = [
+    ("lt10", _("Under 10 a month"), None, Decimal(10)),
+    ("10to20", _("10 to 20 a month"), Decimal(10), Decimal(20)),
+    ("gte20", _("20 or more a month"), Decimal(20), None),
+    ("unknown", _("Unknown"), None, None),
+]
+
+
+class ValueFilter(admin.SimpleListFilter):
+    title = _("value")
+    parameter_name = "value"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(key, label) for key, label, _low, _high in VALUE_BANDS]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        for key, _label, low, high in VALUE_BANDS:
+            if self.value() != key:
+                continue
+            if key == "unknown":
+                return queryset.filter(price__isnull=True)
+            if low is not None:
+                queryset = queryset.filter(price__gte=low)
+            if high is not None:
+                queryset = queryset.filter(price__lt=high)
+            return queryset
+        return queryset
+
+
+class PlanFilter(admin.SimpleListFilter):
+    """Plans from the catalogue of recent cases: a DISTINCT over every case does not scale."""
+
+    title = _("plan")
+    parameter_name = "plan"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        recent = CancellationCase.objects.order_by("-created_at").values_list("plan", flat=True)
+        plans = sorted({p for p in recent[:2000] if p})
+        return [(p, p) for p in plans]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(plan=self.value()) if self.value() else queryset
+
+
+# --- read-only inlines -------------------------------------------------------------------------
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Shown to whoever may see the case; never edited here (services write these rows)."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("graceful_cancel.view_cancellationcase")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fields
+
+
+class TimelineInline(ReadOnlyInline):
+    model = CaseEvent
+    fields = ("created_at", "kind", "actor_label", "data")
+    verbose_name_plural = _("timeline")
+
+
+class OfferInline(ReadOnlyInline):
+    model = OfferPresentation
+    fields = ("offer", "outcome", "presented_at", "decided_at", "applied")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("offer")
+
+
+class NoteInline(ReadOnlyInline):
+    model = StaffNote
+    fields = ("created_at", "author", "body")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("author")
+
+
+class SaveCheckInline(ReadOnlyInline):
+    model = SaveCheck
+    fields = ("days", "still_active", "checked_at")
+
+
+def _followup_inlines() -> list[type[admin.options.InlineModelAdmin]]:
+    """Follow-ups and call tasks of the follow-up outbox (issue 5), when installed."""
+    from django.apps import apps
+
+    inlines: list[type[admin.options.InlineModelAdmin]] = []
+    try:
+        followup = apps.get_model("graceful_cancel", "FollowUp")
+    except LookupError:
+        return inlines
+    inlines.append(
+        type(
+            "FollowUpInline",
+            (ReadOnlyInline,),
+            {
+                "model": followup,
+                "fields": (
+                    "stage",
+                    "channel",
+                    "status",
+                    "due_at",
+                    "sent_at",
+                    "delivered_at",
+                    "opened_at",
+                    "attempts",
+                    "last_error",
+                ),
+                "__module__": __name__,
+            },
+        )
+    )
+    try:
+        call_task = apps.get_model("graceful_cancel", "CallTask")
+    except LookupError:
+        return inlines
+    inlines.append(
+        type(
+            "CallTaskInline",
+            (ReadOnlyInline,),
+            {
+                "model": call_task,
+                "fk_name": "case",
+                "fields": ("stage", "status", "phone", "due_at", "done_at", "outcome"),
+                "__module__": __name__,
+            },
+        )
+    )
+    return inlines
+
+
+# --- the case page's form ----------------------------------------------------------------------
+
+
+class CaseDeskForm(forms.ModelForm):
+    """What staff may change on a case; ``save_model`` turns each change into a service call."""
+
+    new_note = forms.CharField(
+        label=_("Add a note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What you found or tried. Notes cannot be edited afterwards."),
+    )
+
+    class Meta:
+        model = CancellationCase
+        fields = ("owner", "root_cause", "root_cause_detail")
+
+
+class RootCauseForm(forms.Form):
+    root_cause = forms.ModelChoiceField(
+        label=_("Root cause"), queryset=Reason.objects.all(), required=False
+    )
+    detail = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea)
+
+
+class CallDoneForm(forms.Form):
+    outcome = forms.CharField(
+        label=_("What came of the call"), required=False, widget=forms.Textarea
+    )
+
+
+# --- the admin ---------------------------------------------------------------------------------
+
+READONLY_FIELDS = (
+    "reference",
+    "customer_link",
+    "status",
+    "priority",
+    "reason",
+    "reason_detail",
+    "preferred_channel",
+    "contact_consent",
+    "contact_phone",
+    "language",
+    "plan",
+    "value",
+    "tenure_days",
+    "subscription_ref",
+    "effective_mode",
+    "effective_at",
+    "provider_sync",
+    "provider_sync_attempts",
+    "provider_sync_error",
+    "survey_score",
+    "survey_comment",
+    "experiment",
+    "compliance_profile",
+    "created_at",
+    "cancelled_at",
+    "saved_at",
+    "reactivated_at",
+    "closed_at",
+)
+
+CSV_COLUMNS = [
+    ("reference", "reference"),
+    ("created_at", "created_at"),
+    ("status", "status"),
+    ("reason", "reason__slug"),
+    ("root_cause", "root_cause__slug"),
+    ("plan", "plan"),
+    ("price", "price"),
+    ("currency", "currency"),
+    ("billing_interval", "billing_interval"),
+    ("tenure_days", "tenure_days"),
+    ("preferred_channel", "preferred_channel"),
+    ("owner", "owner__username"),
+    ("priority", "priority"),
+    ("survey_score", "survey_score"),
+    ("cancelled_at", "cancelled_at"),
+    ("saved_at", "saved_at"),
+    ("reactivated_at", "reactivated_at"),
+]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@admin.register(CancellationCase)
+class CancellationCaseAdmin(admin.ModelAdmin):
+    form = CaseDeskForm
+    change_list_template = "admin/django_graceful_cancel/cancellationcase/change_list.html"
+    change_form_template = "admin/django_graceful_cancel/cancellationcase/change_form.html"
+    list_display = (
+        "reference",
+        "customer_name",
+        "plan",
+        "reason",
+        "root_cause",
+        "status",
+        "preferred_channel",
+        "owner",
+        "value",
+        "age",
+        "priority",
+    )
+    list_filter = (
+        "status",
+        "reason",
+        "root_cause",
+        "preferred_channel",
+        OwnerFilter,
+        PlanFilter,
+        ValueFilter,
+        "created_at",
+    )
+    search_fields = (
+        "=reference",
+        "customer__email",
+        "customer__first_name",
+        "customer__last_name",
+        "customer__username",
+    )
+    # The "worth saving" queue: highest priority first (services store it; see priority.py).
+    ordering = ("-priority", "-created_at")
+    list_select_related = ("customer", "reason", "root_cause", "owner")
+    list_per_page = 50
+    # A COUNT(*) of every case on each page view is what makes big admin lists slow.
+    show_full_result_count = False
+    actions = [
+        "assign_to_me",
+        "release",
+        "set_root_cause",
+        "mark_call_done",
+        "schedule_followups",
+        "cancel_followups",
+        "export_csv",
+    ]
+    readonly_fields = READONLY_FIELDS
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("reference", "status", "priority"),
+                    ("customer_link", "language"),
+                    ("plan", "value", "tenure_days"),
+                )
+            },
+        ),
+        (
+            _("Why they are leaving"),
+            {"fields": ("reason", "reason_detail", "root_cause", "root_cause_detail")},
+        ),
+        (
+            _("Desk"),
+            {"fields": ("owner", "new_note", ("preferred_channel", "contact_consent"))},
+        ),
+        (
+            _("Contact and outcome"),
+            {
+                "fields": (
+                    "contact_phone",
+                    ("survey_score", "survey_comment"),
+                    "experiment",
+                    ("effective_mode", "effective_at"),
+                    ("provider_sync", "provider_sync_attempts", "provider_sync_error"),
+                    ("created_at", "closed_at"),
+                    ("cancelled_at", "saved_at", "reactivated_at"),
+                    ("subscription_ref", "compliance_profile"),
+                ),
+            },
+        ),
+    )
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        return [OfferInline, *_followup_inlines(), NoteInline, SaveCheckInline, TimelineInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "customer", "reason", "root_cause", "owner", "experiment_assignment__variant__offer"
+            )
+        )
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "owner":
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # Cases are created by customers and removed by the purge, never here.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    # --- columns ---------------------------------------------------------------------------
+
+    @admin.display(description=_("customer"), ordering="customer__email")
+    def customer_name(self, case: CancellationCase) -> str:
+        if case.customer is None:
+            return "—"
+        name = case.customer.get_full_name() if hasattr(case.customer, "get_full_name") else ""
+        return name or case.customer.get_username()
+
+    @admin.display(description=_("customer"))
+    def customer_link(self, case: CancellationCase) -> str:
+        if case.customer is None:
+            return "—"
+        email = getattr(case.customer, "email", "")
+        return format_html("{} &lt;{}&gt;", self.customer_name(case), email)
+
+    @admin.display(description=_("value"), ordering="price")
+    def value(self, case: CancellationCase) -> str:
+        if case.price is None:
+            return "—"
+        interval = case.billing_interval
+        return f"{case.price} {case.currency}" + (f" / {interval}" if interval else "")
+
+    @admin.display(description=_("age"), ordering="created_at")
+    def age(self, case: CancellationCase) -> str:
+        return timesince(case.created_at, timezone.now(), depth=1)
+
+    @admin.display(description=_("offer experiment"))
+    def experiment(self, case: CancellationCase) -> str:
+        try:
+            assignment = case.experiment_assignment
+        except CancellationCase.experiment_assignment.RelatedObjectDoesNotExist:
+            return "—"
+        arm = gettext("holdout (no offer)") if assignment.is_holdout else str(assignment.variant)
+        return f"{assignment.experiment_id}: {arm}"
+
+    # --- saving goes through the services --------------------------------------------------
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        try:
+            if "owner" in form.changed_data:
+                services.assign_owner(obj, data["owner"], actor=request.user)
+            if {"root_cause", "root_cause_detail"} & set(form.changed_data):
+                services.set_root_cause(
+                    obj, data["root_cause"], detail=data["root_cause_detail"], actor=request.user
+                )
+            if data.get("new_note"):
+                services.add_note(obj, data["new_note"], actor=request.user)
+        except GracefulCancelError as error:
+            self.message_user(request, str(error.message), messages.ERROR)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        pass  # every inline is read-only
+
+    def construct_change_message(self, *args: Any, **kwargs: Any) -> list[Any]:
+        return []  # the read-only inlines never change; the case's timeline says what did
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return None  # the case's own timeline records who changed what
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def _each(self, request: HttpRequest, queryset: QuerySet, call: Any, done: str) -> None:
+        ok, failed = 0, []
+        for case in queryset.order_by("pk"):
+            try:
+                call(case)
+            except GracefulCancelError as error:
+                failed.append(f"{case.reference}: {error.message}")
+            else:
+                ok += 1
+        if ok:
+            self.message_user(request, done % {"count": ok}, messages.SUCCESS)
+        for line in failed[:10]:
+            self.message_user(request, line, messages.WARNING)
+
+    @admin.action(description=_("Assign to me"), permissions=["change"])
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda case: services.assign_owner(case, request.user, actor=request.user),
+            gettext("%(count)d case(s) assigned to you."),
+        )
+
+    @admin.action(description=_("Release (no owner)"), permissions=["change"])
+    def release(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda case: services.assign_owner(case, None, actor=request.user),
+            gettext("%(count)d case(s) released."),
+        )
+
+    @admin.action(description=_("Set root cause"), permissions=["change"])
+    def set_root_cause(self, request: HttpRequest, queryset: QuerySet) -> Any:
+        return self._with_form(
+            request,
+            queryset,
+            RootCauseForm,
+            title=gettext("Set the root cause"),
+            action="set_root_cause",
+            call=lambda case, data: services.set_root_cause(
+                case, data["root_cause"], detail=data["detail"], actor=request.user
+            ),
+            done=gettext("Root cause set on %(count)d case(s)."),
+        )
+
+    @admin.action(description=_("Mark the call done"), permissions=["change"])
+    def mark_call_done(self, request: HttpRequest, queryset: QuerySet) -> Any:
+        return self._with_form(
+            request,
+            queryset,
+            CallDoneForm,
+            title=gettext("Mark the call done"),
+            action="mark_call_done",
+            call=lambda case, data: services.mark_call_done(
+                case, outcome=data["outcome"], actor=request.user
+            ),
+            done=gettext("Call recorded on %(count)d case(s)."),
+        )
+
+    @admin.action(description=_("Schedule follow-ups"), permissions=["change"])
+    def schedule_followups(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda case: desk_services.schedule_followups(case, actor=request.user),
+            gettext("Follow-ups scheduled for %(count)d case(s)."),
+        )
+
+    @admin.action(description=_("Cancel pending follow-ups"), permissions=["change"])
+    def cancel_followups(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda case: desk_services.cancel_followups(case, actor=request.user),
+            gettext("Pending follow-ups cancelled for %(count)d case(s)."),
+        )
+
+    @admin.action(description=_("Export selected cases as CSV"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
+        writer = csv.writer(_Echo())
+
+        def rows() -> Iterator[str]:
+            yield writer.writerow([name for name, _field in CSV_COLUMNS])
+            values = queryset.order_by("pk").values_list(*[f for _n, f in CSV_COLUMNS])
+            for row in values.iterator(chunk_size=2000):
+                yield writer.writerow(
+                    [v.isoformat() if hasattr(v, "isoformat") else v for v in row]
+                )
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="cancellation-cases.csv"'
+        return response
+
+    def _with_form(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        form_class: type[forms.Form],
+        *,
+        title: str,
+        action: str,
+        call: Any,
+        done: str,
+    ) -> Any:
+        """An action that asks for a little input first (the admin's intermediate page)."""
+        if "apply" in request.POST:
+            form = form_class(request.POST)
+            if form.is_valid():
+                self._each(request, queryset, lambda case: call(case, form.cleaned_data), done)
+                return None
+        else:
+            form = form_class()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "cases": queryset[:100],
+            "count": queryset.count(),
+            "action": action,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across", "0"),
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        }
+        return TemplateResponse(request, "admin/django_graceful_cancel/action_form.html", context)
+
+    # --- extra pages: the dashboard and the customer's privacy requests --------------------
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("dashboard/", wrap(self.dashboard), name="graceful_cancel_dashboard"),
+            path(
+                "<int:pk>/export-customer/",
+                wrap(self.export_customer),
+                name="graceful_cancel_export_customer",
+            ),
+            path(
+                "<int:pk>/erase-customer/",
+                wrap(self.erase_customer),
+                name="graceful_cancel_erase_customer",
+            ),
+            *super().get_urls(),
+        ]
+
+    def dashboard(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return dashboard_view(self, request)
+
+    def _customer_of(self, request: HttpRequest, pk: int) -> tuple[CancellationCase, Any]:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        case = get_object_or_404(CancellationCase.objects.select_related("customer"), pk=pk)
+        if case.customer is None:
+            raise PermissionDenied(gettext("This case has no customer any more."))
+        return case, case.customer
+
+    def export_customer(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseRedirect(
+                reverse("admin:graceful_cancel_cancellationcase_change", args=[pk])
+            )
+        _case, customer = self._customer_of(request, pk)
+        data = services.export_customer_data(customer, actor=request.user)
+        response = HttpResponse(
+            json.dumps(data, indent=2, ensure_ascii=False),
+            content_type="application/json; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
+        return response
+
+    def erase_customer(self, request: HttpRequest, pk: int) -> HttpResponse:
+        case, customer = self._customer_of(request, pk)
+        count = CancellationCase.objects.filter(customer=customer).count()
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            services.erase_customer(customer, actor=request.user)
+            self.message_user(
+                request,
+                gettext("Personal data erased from %(count)d case(s).") % {"count": count},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(
+                reverse("admin:graceful_cancel_cancellationcase_change", args=[pk])
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Erase this customer's personal data?"),
+            "case": case,
+            "count": count,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(
+            request, "admin/django_graceful_cancel/erase_customer.html", context
+        )

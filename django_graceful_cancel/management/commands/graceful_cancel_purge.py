@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from django_graceful_cancel import services
+from django_graceful_cancel.choices import CaseStatus
+from django_graceful_cancel.conf import app_settings
+from django_graceful_cancel.models import CancellationCase
+
+
+class Command(BaseCommand):
+    help = (
+        'Delete closed cases started more than GRACEFUL_CANCEL["PURGE_AFTER_DAYS"] (or --days) '
+        "days ago. Open cases are kept. Recorded in the privacy log."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--days", type=int, help="Override PURGE_AFTER_DAYS.")
+        parser.add_argument("--dry-run", action="store_true", help="Count, delete nothing.")
+
+    def handle(self, *args: Any, days: int | None = None, dry_run: bool = False, **o: Any) -> None:
+        days = days if days is not None else app_settings.PURGE_AFTER_DAYS
+        if days is None:
+            raise CommandError(
+                'Purging is off: set GRACEFUL_CANCEL["PURGE_AFTER_DAYS"] or pass --days.'
+            )
+        if days < 1:
+            raise CommandError("--days must be 1 or more.")
+        if dry_run:
+            cutoff = timezone.now() - timedelta(days=days)
+            count = (
+                CancellationCase.objects.filter(created_at__lt=cutoff)
+                .exclude(status=CaseStatus.OPEN)
+                .count()
+            )
+            self.stdout.write(f"Would delete {count} case(s) started before {cutoff:%Y-%m-%d}.")
+            return
+        request = services.purge_cases(older_than_days=days, actor="command:purge")
+        self.stdout.write(f"Deleted {request.cases} case(s) older than {days} days.")
