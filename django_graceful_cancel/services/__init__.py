@@ -15,7 +15,6 @@ from .cases import (
     set_root_cause,
     start_case,
 )
-from .external import record_external_cancellation, record_external_reactivation
 from .declarations import declare_cancellation, dispute_declaration
 from .desk import (
     add_note,
