@@ -79,4 +79,5 @@ class EmailChannel(BaseChannel):
         except (OSError, smtplib.SMTPException) as error:
             raise ChannelError(str(error), transient=True) from error
         status = getattr(email, "anymail_status", None)
-        return SendResult(message_id=(getattr(status, "message_id", None) or "") if status else "")
+        message_id = getattr(status, "message_id", None) if status is not None else None
+        return SendResult(message_id="" if message_id is None else str(message_id))
