@@ -218,7 +218,7 @@ def _reasons(cases: QuerySet) -> dict[str, Any]:
             cause = labels.get(row["root_cause_id"], ("none", ""))[0]
             root[cause] = root.get(cause, 0) + row["n"]
             pairs[(reason, cause)] = pairs.get((reason, cause), 0) + row["n"]
-    slugs = [s for s, _ in sorted(labels.values())]
+    slugs = [slug for slug, _label in sorted(labels.values())]
     order = [s for s in slugs if s in stated or s in root] + (["none"] if "none" in stated else [])
     label_of = dict(labels.values())
     return {
