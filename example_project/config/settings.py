@@ -124,6 +124,28 @@ GRACEFUL_CANCEL = {
     "ACCOUNT_URL": "shop:account",
 }
 
+# GRACEFUL_CANCEL_BACKEND=stripe runs the whole flow on Stripe instead of shop.Subscription:
+# against localstripe by default (start it with `make stripe-server` or `localstripe --port
+# 8420`, then seed it with `manage.py seed_stripe`). See docs/stripe.md.
+if os.environ.get("GRACEFUL_CANCEL_BACKEND") == "stripe":
+    GRACEFUL_CANCEL.update(
+        {
+            "SUBSCRIPTION_BACKEND": "django_graceful_cancel.backends.stripe.StripeSubscriptionBackend",
+            "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_localstripe_demo"),
+            "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420") or None,
+            "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_demo"),
+            # The demo finds each user's Stripe customer by email (shop/billing.py).
+            "STRIPE_CUSTOMER_LOOKUP": "shop.billing.stripe_customer_id",
+            # shop.Plan codes -> the plans seed_stripe creates.
+            "STRIPE_PRICES": {
+                "basic": "basic-monthly",
+                "standard": "standard-monthly",
+                "premium": "premium-monthly",
+            },
+            "STRIPE_FEATURE_PRICES": {"premium-support": "premium-support-monthly"},
+        }
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

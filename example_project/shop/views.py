@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from django_graceful_cancel.conf import app_settings
 from django_graceful_cancel.models import CancellationCase
 
 from .models import Plan
@@ -14,5 +15,10 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
     subscription = request.user.subscriptions.select_related("plan").order_by("-pk").first()
+    if app_settings.raw("SUBSCRIPTION_BACKEND").endswith(".StripeSubscriptionBackend"):
+        # Running on Stripe (GRACEFUL_CANCEL_BACKEND=stripe): show what Stripe says.
+        from .billing import account_subscription
+
+        subscription = account_subscription(request.user)
     cases = CancellationCase.objects.filter(customer=request.user).order_by("-created_at")[:5]
     return render(request, "shop/account.html", {"subscription": subscription, "cases": cases})
