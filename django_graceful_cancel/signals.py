@@ -65,7 +65,8 @@ cases_purged = Signal()
 
 # --- No-login declarations (services/declarations.py) -------------------------------------------
 #: A declaration arrived on the public page. ``sender`` is ``CancellationDeclaration``. Args:
-#: ``declaration``, ``case`` (the cancelled case, or None when it was recorded for staff).
+#: ``declaration``, ``case`` (the cancelled case when it was matched; when it was recorded for
+#: staff, None, or the case left open for them).
 declaration_received = Signal()
 #: The account holder said "this was not me". ``sender`` is ``CancellationDeclaration``. Args:
 #: ``declaration``, ``case`` (or None), ``reactivated`` (whether the cancellation was undone).
