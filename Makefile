@@ -46,6 +46,22 @@ demo: venv
 	@echo "Serving http://127.0.0.1:8000 : log in as alice / demo (or bruno for Spanish); staff: admin / admin"
 	cd example_project && DEMO=1 ../$(PY) manage.py runserver 127.0.0.1:8000
 
+# The same demo on the Stripe backend, against localstripe on 127.0.0.1:8420 (docs/stripe.md).
+STRIPE_DEMO_ENV := DEMO=1 GRACEFUL_CANCEL_BACKEND=stripe STRIPE_API_BASE=http://127.0.0.1:8420
+.PHONY: stripe-server demo-stripe
+
+stripe-server: venv
+	$(PY) tests/localstripe_server.py 8420
+
+demo-stripe: venv
+	@$(PY) tests/localstripe_server.py 8420 & LS=$$!; trap "kill $$LS" EXIT; \
+	until (exec 3<>/dev/tcp/127.0.0.1/8420) 2>/dev/null; do sleep 0.2; done; \
+	cd example_project && $(STRIPE_DEMO_ENV) ../$(PY) manage.py migrate --noinput && \
+	$(STRIPE_DEMO_ENV) ../$(PY) manage.py load_demo_data && \
+	$(STRIPE_DEMO_ENV) ../$(PY) manage.py seed_stripe --webhook-url http://127.0.0.1:8000/billing/stripe/webhook/ && \
+	echo "Serving http://127.0.0.1:8000 on Stripe (localstripe): log in as alice / demo" && \
+	$(STRIPE_DEMO_ENV) ../$(PY) manage.py runserver --noreload 127.0.0.1:8000
+
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
