@@ -488,3 +488,20 @@ def test_pages_extend_the_configured_base_template(settings, logged_in):
     html = logged_in.get(url("start")).content.decode()
     assert "site-header" not in html
     assert 'class="gc-standalone"' in html
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("BASE_TEMPLATE", ""),
+        ("ACCOUNT_URL", None),
+        ("DECLARATION_RATE_LIMIT", -1),
+        ("DECLARATION_RATE_WINDOW_MINUTES", 0),
+    ],
+)
+def test_bad_flow_settings_are_system_check_errors(settings, key, value):
+    from django_graceful_cancel.checks import check_settings
+
+    settings.GRACEFUL_CANCEL = flow_settings(**{key: value})
+    errors = [e for e in check_settings() if e.id == "graceful_cancel.E003"]
+    assert any(key in e.msg for e in errors)

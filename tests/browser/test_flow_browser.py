@@ -67,6 +67,10 @@ def test_price_discount_accept_saved(new_page, live_server, alice, shoot):
     assert a["height"] == d["height"] and abs(a["width"] - d["width"]) <= 1
     style = "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color, getComputedStyle(e).fontSize]"
     assert accept.evaluate(style) == decline.evaluate(style)
+    page.set_viewport_size({"width": 390, "height": 844})
+    a, d = accept.bounding_box(), decline.bounding_box()
+    assert a["height"] == d["height"] and abs(a["width"] - d["width"]) <= 1
+    page.set_viewport_size({"width": 1280, "height": 900})
     shoot(page, "flow-offer")
     accept.click()
     assert heading(page) == "Thank you for staying"
