@@ -119,7 +119,7 @@ if HAS_SPECTACULAR:
                             _(
                                 "Any unique string (a UUID is a good choice). Repeating a request "
                                 "with the same key returns the first response instead of acting "
-                                "twice; reusing a key for a different request is refused with 422."
+                                "twice; reusing a key for a different request is refused with 409."
                             )
                         ),
                     )
@@ -149,13 +149,12 @@ if HAS_SPECTACULAR:
             if self.method == "POST":
                 responses["409"] = (
                     ErrorSerializer,
-                    _("Not allowed in the case's current state (see the code)."),
+                    _(
+                        "Not allowed in the case's current state, or the Idempotency-Key was "
+                        "used for another request or is still running (see the code)."
+                    ),
                 )
                 responses["415"] = (ErrorSerializer, _("Send the body as application/json."))
-                responses["422"] = (
-                    ErrorSerializer,
-                    _("Idempotency-Key already used for a different request."),
-                )
                 responses["429"] = (ErrorSerializer, _("Too many requests; retry later."))
             for code in getattr(view, "backend_error_actions", {}).get(action, ()):
                 responses[code] = (

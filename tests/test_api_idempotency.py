@@ -68,14 +68,15 @@ def test_confirm_retried_with_the_key_confirms_once(alice):
     assert (again.status_code, again.json()["code"]) == (409, "case_not_open")
 
 
-def test_same_key_with_a_different_request_is_422(alice):
+def test_same_key_with_a_different_request_is_409(alice):
     ref = post(alice, url("case-list")).json()["reference"]
     assert post(alice, url("case-reason", ref), {"reason": "price"}, key="k1").status_code == 200
     other_body = post(alice, url("case-reason", ref), {"reason": "quality"}, key="k1")
-    assert other_body.status_code == 422
+    assert other_body.status_code == 409
     assert other_body.json()["code"] == "idempotency_key_reused"
     other_path = post(alice, url("case-confirm", ref), {"reason": "price"}, key="k1")
-    assert other_path.status_code == 422
+    assert other_path.status_code == 409
+    assert other_path.json()["code"] == "idempotency_key_reused"
     case = CancellationCase.objects.get(reference=ref)
     assert case.reason.slug == "price" and case.status == "open"
 

@@ -4,7 +4,7 @@ A client that is unsure whether a POST went through (a timeout, a dropped connec
 again with the same key. The first response (status and body) is stored per customer and key
 for ``GRACEFUL_CANCEL["IDEMPOTENCY_KEY_TTL_HOURS"]`` and replayed, with the header
 ``Idempotent-Replayed: true``, instead of acting twice. The same key with a different request
-(another path or body) is refused with 422 ``idempotency_key_reused``; a retry that arrives while
+(another path or body) is refused with 409 ``idempotency_key_reused``; a retry that arrives while
 the first request is still running gets 409 ``idempotency_request_in_progress``.
 
 Only answers that a retry would repeat are stored: server errors, throttling and provider
@@ -36,7 +36,8 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 class IdempotencyKeyReused(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    # 409 rather than 422: the request itself is valid, it conflicts with an earlier one.
+    status_code = status.HTTP_409_CONFLICT
     default_detail = _("This Idempotency-Key was already used for a different request.")
     default_code = "idempotency_key_reused"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from collections.abc import Mapping
 from typing import Any
@@ -41,6 +42,11 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+@functools.cache
+def _time_zones() -> list[str]:
+    return sorted(name for name in zoneinfo.available_timezones() if len(name) <= 64)
+
+
 def _language_choices() -> list[tuple[str, str]]:
     return [(code, str(name)) for code, name in settings.LANGUAGES]
 
@@ -51,9 +57,10 @@ class StartCaseSerializer(StrictSerializer):
         required=False,
         help_text=_("Language of the case's messages; the request's language by default."),
     )
-    time_zone = serializers.CharField(
-        max_length=64,
+    time_zone = serializers.ChoiceField(
+        choices=[],
         required=False,
+        error_messages={"invalid_choice": _("Unknown time zone.")},
         help_text=_('IANA time zone used for follow-ups, e.g. "Europe/Madrid".'),
     )
 
@@ -61,22 +68,20 @@ class StartCaseSerializer(StrictSerializer):
         super().__init__(*args, **kwargs)
         # Read at call time: a host's LANGUAGES may change under override_settings.
         self.fields["language"].choices = _language_choices()
-
-    def validate_time_zone(self, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-            raise serializers.ValidationError(_("Unknown time zone.")) from None
-        return value
+        self.fields["time_zone"].choices = _time_zones()
 
 
 class RecordReasonSerializer(StrictSerializer):
-    reason = serializers.CharField(
-        max_length=64,
+    reason = serializers.ChoiceField(
+        choices=[],
         required=False,
         allow_null=True,
         allow_blank=True,
-        help_text=_("Slug of a reason from GET reasons/; null or empty to skip the question."),
+        error_messages={"invalid_choice": _("Unknown reason.")},
+        help_text=_(
+            "Slug of an active reason (GET reasons/); null or empty to skip the question. The "
+            "schema lists the catalogue as it was when the schema was generated."
+        ),
     )
     detail = serializers.CharField(
         max_length=5000,
@@ -101,13 +106,14 @@ class RecordReasonSerializer(StrictSerializer):
         help_text=_("Phone number for SMS, WhatsApp or a call."),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The catalogue is small and staff edit it at any time: read it per request, one query.
+        self._reasons = {r.slug: r for r in Reason.objects.filter(is_active=True)}
+        self.fields["reason"].choices = [(slug, slug) for slug in self._reasons]
+
     def validate_reason(self, value: str | None) -> Reason | None:
-        if not value:
-            return None
-        reason = Reason.objects.filter(slug=value, is_active=True).first()
-        if reason is None:
-            raise serializers.ValidationError(_("Unknown reason."), code="unknown_reason")
-        return reason
+        return self._reasons[value] if value else None
 
 
 class ConfirmSerializer(StrictSerializer):
