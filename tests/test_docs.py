@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -212,3 +213,77 @@ def test_every_page_is_in_the_nav_and_every_nav_entry_exists() -> None:
 def test_changelog_page_includes_the_changelog() -> None:
     assert (ROOT / "CHANGELOG.md").exists()
     assert '--8<-- "CHANGELOG.md"' in read("changelog.md")
+
+
+# --- the examples in the guides ---------------------------------------------------------------
+
+GUIDES = ["index.md", "quickstart.md", "concepts.md", "backends.md", "deployment.md", "signals.md"]
+
+
+def python_blocks(page: str) -> list[str]:
+    return re.findall(r"^```python\n(.*?)^```", read(page), re.M | re.S)
+
+
+@pytest.mark.parametrize("page", GUIDES)
+def test_python_examples_are_valid_python(page: str) -> None:
+    for block in python_blocks(page):
+        try:
+            ast.parse(block)
+        except SyntaxError as exc:  # pragma: no cover - the message is the point
+            pytest.fail(f"docs/{page}: example does not parse ({exc}):\n{block}")
+
+
+def _example_module(page: str, marker: str, name: str) -> Any:
+    """Run the example of ``page`` that contains ``marker`` as module ``name``."""
+    import sys
+    import types
+
+    block = next(b for b in python_blocks(page) if marker in b)
+    module = types.ModuleType(name)
+    exec(compile(block, f"docs/{page}", "exec"), module.__dict__)
+    sys.modules[name] = module
+    return module
+
+
+@pytest.mark.django_db
+def test_the_custom_offer_policy_example_works(make_customer: Any, catalogue: Any) -> None:
+    from django.test import override_settings
+
+    from django_graceful_cancel import services
+    from tests.conftest import gc_settings
+
+    _example_module("backends.md", "class IdealCustomerPolicy", "docs_example_policies")
+    path = "docs_example_policies.IdealCustomerPolicy"
+
+    cases = {}
+    for name, plan, tenure in [
+        ("premium", "premium", 400),
+        ("cheap", "basic", 400),
+        ("newcomer", "premium", 10),
+        ("default", "basic", 400),
+    ]:
+        cases[name], _ = services.start_case(make_customer(plan=plan, tenure_days=tenure))
+        services.record_reason(cases[name], "price")
+    # The default policy offers the discount for "price" whatever the plan...
+    assert services.present_offer(cases["default"]).offer.kind == "discount"
+    with override_settings(GRACEFUL_CANCEL=gc_settings(OFFER_POLICY=path)):
+        # ...the example keeps it for plans of 15 or more, after the first month.
+        assert services.present_offer(cases["premium"]).offer.kind == "discount"
+        assert services.present_offer(cases["cheap"]) is None
+        assert services.present_offer(cases["newcomer"]) is None
+
+
+def test_the_custom_backend_example_implements_the_interface() -> None:
+    from django_graceful_cancel.backends.base import BaseSubscriptionBackend
+
+    module = _example_module("backends.md", "class ChargeDeskBackend", "docs_example_backend")
+    backend = module.ChargeDeskBackend()
+    assert isinstance(backend, BaseSubscriptionBackend)
+    for method in ("get_active_subscription", "get_subscription", "cancel", "reactivate"):
+        assert getattr(type(backend), method) is not getattr(BaseSubscriptionBackend, method)
+
+
+def test_the_beat_schedule_example_names_real_tasks() -> None:
+    module = _example_module("deployment.md", "CELERY_BEAT_SCHEDULE", "docs_example_beat")
+    scheduled = {entry["task"] for entry in module.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled <= celery_task_names(), scheduled - celery_task_names()
