@@ -392,3 +392,70 @@ def test_cancelling_in_stripe_reaches_the_case_through_the_webhook(
     cancelled = case.events.get(kind=EventKind.CANCELLED)
     assert cancelled.data["external"] is True
     assert cancelled.data["event_id"].startswith("evt_")
+
+
+# --- dj-stripe, through stand-in modules with dj-stripe 2.11's interface -----------------------
+# dj-stripe 2.11 pins stripe<16, so it cannot be installed next to this suite's SDK; these
+# stand-ins have the parts the app uses: djstripe.signals.WEBHOOK_SIGNALS (a Signal per event
+# type, sent with event=<Event with id, type, data>) and djstripe.models.Customer.subscriber.
+
+
+@pytest.fixture
+def fake_djstripe(monkeypatch: Any) -> Any:
+    import sys
+    from types import ModuleType
+
+    from django.dispatch import Signal
+
+    signals_module = ModuleType("djstripe.signals")
+    signals_module.WEBHOOK_SIGNALS = {  # type: ignore[attr-defined]
+        "customer.subscription.deleted": Signal(),
+        "customer.subscription.updated": Signal(),
+        "invoice.paid": Signal(),
+    }
+
+    class FakeQuerySet(list):
+        def filter(self, **kwargs: Any) -> FakeQuerySet:
+            user = kwargs.get("subscriber")
+            return FakeQuerySet(c for c in self if user is None or c.subscriber == user)
+
+        def order_by(self, *args: Any) -> FakeQuerySet:
+            return self
+
+        def first(self) -> Any:
+            return self[0] if self else None
+
+    class Customer:
+        objects = FakeQuerySet()
+
+        class _meta:
+            @staticmethod
+            def get_fields() -> list[Any]:
+                return [SimpleNamespace(name="subscriber"), SimpleNamespace(name="id")]
+
+    models_module = ModuleType("djstripe.models")
+    models_module.Customer = Customer  # type: ignore[attr-defined]
+    package = ModuleType("djstripe")
+    monkeypatch.setitem(sys.modules, "djstripe", package)
+    monkeypatch.setitem(sys.modules, "djstripe.signals", signals_module)
+    monkeypatch.setitem(sys.modules, "djstripe.models", models_module)
+    return SimpleNamespace(signals=signals_module.WEBHOOK_SIGNALS, Customer=Customer)
+
+
+def test_djstripe_signals_reach_the_cases(fake_djstripe, customer):
+    case = make_case(customer)
+    assert connect_djstripe() is True
+    event = SimpleNamespace(**sub_event("customer.subscription.deleted", {"status": "canceled"}))
+    fake_djstripe.signals["customer.subscription.deleted"].send(sender=object, event=event)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CANCELLED
+    assert case.events.get(kind=EventKind.CANCELLED).data["event_id"] == event.id
+
+
+def test_djstripe_customer_is_the_default_lookup(fake_djstripe, customer, make_customer):
+    from django_graceful_cancel.backends.stripe import customer_id_for
+
+    fake_djstripe.Customer.objects.append(SimpleNamespace(id="cus_dj", subscriber=customer))
+    with override_settings(GRACEFUL_CANCEL=gc_settings(STRIPE_CUSTOMER_LOOKUP=None)):
+        assert customer_id_for(customer) == "cus_dj"
+        assert customer_id_for(make_customer(subscribed=False)) is None

@@ -148,7 +148,8 @@ def _as_customer_id(value: Any) -> str | None:
 
 
 def djstripe_customer_id(user: Any) -> str | None:
-    """dj-stripe's customer for the user (dj-stripe 2.x: ``Customer.subscriber``).
+    """dj-stripe's customer for the user (dj-stripe 2.x: ``Customer.subscriber``, checked
+    against dj-stripe 2.11's models).
 
     Written defensively because dj-stripe is optional and its models changed across versions:
     any lookup error means "no customer" rather than a crash in the customer's flow.
@@ -164,8 +165,9 @@ def djstripe_customer_id(user: Any) -> str | None:
         return None
     try:
         qs = Customer.objects.filter(subscriber=user)
-        if any(f.name == "deleted" for f in Customer._meta.get_fields()):
-            qs = qs.exclude(deleted=True)
+        fields = {f.name for f in Customer._meta.get_fields()}
+        if "date_purged" in fields:  # dj-stripe 2.x marks deleted customers purged
+            qs = qs.filter(date_purged__isnull=True)
         customer = qs.order_by("-created").first()
     except (FieldError, DatabaseError, LookupError):  # another dj-stripe schema
         return None
