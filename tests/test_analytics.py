@@ -281,6 +281,18 @@ def test_experiment_lift_with_confidence_interval(catalogue):
     assert (arm["lift_low"], arm["lift_high"]) == (0.0524, 0.3339)
 
 
+def test_dashboard_page_shows_the_experiment(admin_client, catalogue):
+    experiment = OfferExperiment.objects.create(name="Price test", holdout_percent=50)
+    discount = ExperimentVariant.objects.create(
+        experiment=experiment, offer=RetentionOffer.objects.get(slug="discount-30-3m")
+    )
+    _arm(experiment, discount, 9, 10)
+    _arm(experiment, None, 3, 10)
+    html = admin_client.get(reverse("admin:graceful_cancel_dashboard")).content.decode()
+    assert "Lift over the holdout, with 95% interval: Price test" in html
+    assert "0.171 … 0.809" in html  # Newcombe's example (b): 9/10 - 3/10
+
+
 def test_experiment_assignment_is_stable_and_respects_weights(make_customer, catalogue):
     price = Reason.objects.get(slug="price")
     experiment = OfferExperiment.objects.create(
@@ -353,7 +365,7 @@ def test_dashboard_page_shows_charts_and_numbers(admin_client, history):
     assert '<script src="http' not in html and '<script src="//' not in html
     assert 'data-figure="total">7<' in html
     assert 'data-figure="save_rate">40%<' in html
-    assert 'data-figure="revenue_net_EUR">244.19 EUR<' in html
+    assert 'data-figure="revenue_net_EUR">244 EUR<' in html
     assert 'data-figure="definitive_save_rate">50%<' in html
     assert "It costs too much for what I get" in html
 

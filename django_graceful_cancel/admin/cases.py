@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -296,6 +297,13 @@ CSV_COLUMNS = [
 ]
 
 
+def _short(reason: Reason | None) -> str:
+    if reason is None:
+        return "—"
+    label = reason.localized_label
+    return format_html('<span title="{}">{}</span>', label, Truncator(label).chars(26))
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -310,8 +318,8 @@ class CancellationCaseAdmin(admin.ModelAdmin):
         "reference",
         "customer_name",
         "plan",
-        "reason",
-        "root_cause",
+        "stated_reason",
+        "root_cause_short",
         "status",
         "preferred_channel",
         "owner",
@@ -400,6 +408,17 @@ class CancellationCaseAdmin(admin.ModelAdmin):
             )
         )
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        # Reasons and staff accounts are edited on their own pages, not from a case.
+        widget = getattr(field, "widget", None)
+        for flag in ("can_add_related", "can_change_related", "can_delete_related"):
+            if hasattr(widget, flag):
+                setattr(widget, flag, False)
+        if hasattr(widget, "can_view_related"):
+            widget.can_view_related = False
+        return field
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "owner":
             kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
@@ -420,6 +439,14 @@ class CancellationCaseAdmin(admin.ModelAdmin):
             return "—"
         name = case.customer.get_full_name() if hasattr(case.customer, "get_full_name") else ""
         return name or case.customer.get_username()
+
+    @admin.display(description=_("stated reason"), ordering="reason__order")
+    def stated_reason(self, case: CancellationCase) -> str:
+        return _short(case.reason)
+
+    @admin.display(description=_("root cause"), ordering="root_cause__order")
+    def root_cause_short(self, case: CancellationCase) -> str:
+        return _short(case.root_cause)
 
     @admin.display(description=_("customer"))
     def customer_link(self, case: CancellationCase) -> str:

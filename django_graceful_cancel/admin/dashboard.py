@@ -129,7 +129,7 @@ def bar_chart(
     series: list[str],
     *,
     percent: bool = False,
-    label_width: int = 190,
+    label_width: int = 220,
 ) -> SafeString | None:
     """Horizontal grouped bars: one group per row, one bar per series, value at the bar's end."""
     if not rows:
@@ -144,7 +144,7 @@ def bar_chart(
     body = _legend(series, label_width, 14) if len(series) > 1 else []
     for index, (name, values) in enumerate(rows):
         y = top + index * group
-        short = name if len(name) <= 30 else name[:29] + "…"
+        short = name if len(name) <= 32 else name[:31] + "…"
         body.append(_text(label_width - 6, y + group / 2, short, anchor="end"))
         for s, value in enumerate(values):
             length = 0 if value is None else room * value / scale_max
@@ -251,7 +251,7 @@ def charts(data: dict[str, Any]) -> dict[str, Any]:
             offers,
             [gettext("Accepted")],
             percent=True,
-            label_width=240,
+            label_width=250,
         ),
         "funnel": bar_chart(
             gettext("Follow-up delivery funnel"),
@@ -276,7 +276,7 @@ def charts(data: dict[str, Any]) -> dict[str, Any]:
         ),
         "experiments": [
             interval_chart(
-                gettext("Lift over the holdout, with 95% interval: %(name)s")
+                gettext("Lift over the holdout, with 95%% interval: %(name)s")
                 % {"name": e["experiment"]},
                 e["variants"],
             )

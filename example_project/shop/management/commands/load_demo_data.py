@@ -22,9 +22,14 @@ from django_graceful_cancel.choices import CaseStatus, Channel, OfferOutcome, Sy
 from django_graceful_cancel.models import (
     CancellationCase,
     CaseEvent,
+    ExperimentAssignment,
+    ExperimentVariant,
+    OfferExperiment,
     OfferPresentation,
     Reason,
     RetentionOffer,
+    SaveCheck,
+    StaffNote,
 )
 from django_graceful_cancel.models.cases import new_reference
 from shop.models import Plan, Subscription
@@ -113,6 +118,72 @@ class Command(BaseCommand):
                     current_period_end=now + timedelta(days=12 + tenure % 17),
                 )
 
+    def _experiment(
+        self, reasons: dict[str, Reason], offers: list[RetentionOffer]
+    ) -> tuple[Any, list[ExperimentVariant]]:
+        by_slug = {o.slug: o for o in offers}
+        if "price" not in reasons or not {"discount-30-3m", "pause-2m"} <= set(by_slug):
+            return None, []
+        experiment, created = OfferExperiment.objects.get_or_create(
+            name="Price: discount or pause?",
+            defaults={"reason": reasons["price"], "holdout_percent": 20, "is_active": False},
+        )
+        if created:
+            for slug in ("discount-30-3m", "pause-2m"):
+                ExperimentVariant.objects.create(experiment=experiment, offer=by_slug[slug])
+        return experiment, list(experiment.variants.select_related("offer"))
+
+    def _desk_history(
+        self,
+        cases: list[CancellationCase],
+        arms: list[Any],
+        experiment: Any,
+        rng: random.Random,
+        now: Any,
+        batch_size: int,
+    ) -> None:
+        """Experiment arms, 30/60/90-day save checks and a few staff notes for the history."""
+        ExperimentAssignment.objects.bulk_create(
+            [
+                ExperimentAssignment(
+                    case_id=case.pk,
+                    experiment=experiment,
+                    variant=None if arm == "holdout" else arm,
+                    is_holdout=arm == "holdout",
+                    assigned_at=case.created_at,
+                )
+                for case, arm in zip(cases, arms, strict=True)
+                if arm is not None
+            ],
+            batch_size=batch_size,
+        )
+        checks, notes = [], []
+        for case in cases:
+            if case.status == CaseStatus.SAVED:
+                active = True
+                for days in (30, 60, 90):
+                    if case.saved_at > now - timedelta(days=days):
+                        break
+                    active = active and rng.random() < 0.9
+                    checks.append(
+                        SaveCheck(
+                            case_id=case.pk,
+                            days=days,
+                            still_active=active,
+                            checked_at=case.saved_at + timedelta(days=days),
+                        )
+                    )
+            if rng.random() < 0.05:
+                notes.append(
+                    StaffNote(
+                        case_id=case.pk,
+                        body="Called the customer; they want the feature on the roadmap.",
+                        created_at=case.created_at + timedelta(hours=2),
+                    )
+                )
+        SaveCheck.objects.bulk_create(checks, batch_size=batch_size)
+        StaffNote.objects.bulk_create(notes, batch_size=batch_size)
+
     def _history(
         self, count: int, *, start: int, seed: int, batch_size: int, plans: dict[str, Plan]
     ) -> None:
@@ -127,10 +198,11 @@ class Command(BaseCommand):
         weights = [REASON_WEIGHTS[s] for s in slugs]
         plan_list = list(plans.values())
         now = timezone.now()
+        experiment, variants = self._experiment(reasons, offers)
         made = 0
         while made < count:
             n = min(batch_size, count - made)
-            cases, decisions = [], []
+            cases, decisions, arms = [], [], []
             for i in range(n):
                 number = start + made + i
                 created = now - timedelta(minutes=rng.randint(60, 365 * 24 * 60))
@@ -138,6 +210,12 @@ class Command(BaseCommand):
                 reason = reasons.get(slug) if slug else None
                 plan = rng.choice(plan_list)
                 offer = offer_for.get(slug) if reason and reason.offer_allowed else None
+                # The demo's offer experiment on price: 20% holdout (no offer), then 50/50.
+                arm: Any = None
+                if variants and slug == experiment.reason.slug:
+                    pick = rng.random()
+                    arm = "holdout" if pick < 0.2 else variants[0] if pick < 0.6 else variants[1]
+                    offer = None if arm == "holdout" else arm.offer
                 roll = rng.random()
                 if offer is not None and roll < 0.28:
                     status, outcome = CaseStatus.SAVED, OfferOutcome.ACCEPTED
@@ -185,6 +263,7 @@ class Command(BaseCommand):
                 )
                 cases.append(case)
                 decisions.append((offer, outcome, closed))
+                arms.append(arm)
             with transaction.atomic():
                 CancellationCase.objects.bulk_create(cases, batch_size=batch_size)
                 # bulk_create sets primary keys on PostgreSQL and SQLite >= 3.35; fetch them when not.
@@ -220,6 +299,7 @@ class Command(BaseCommand):
                     ],
                     batch_size=batch_size,
                 )
+                self._desk_history(cases, arms, experiment, rng, now, batch_size)
             made += n
             if count > batch_size:
                 self.stdout.write(f"  {made}/{count} historical cases")
