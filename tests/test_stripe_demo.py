@@ -109,3 +109,18 @@ def test_accepting_the_downgrade_page_changes_the_plan_at_stripe(demo, client, d
     assert response["Location"] == reverse("graceful_cancel:saved", args=[case.reference])
     sub = demo.client().v1.subscriptions.retrieve(case.subscription_ref)
     assert sub["items"]["data"][0]["plan"]["id"] == "basic-monthly"
+
+
+def test_an_offer_localstripe_cannot_apply_is_a_clear_page(demo, client, django_user_model):
+    bruno = django_user_model.objects.get(username="bruno")
+    client.force_login(bruno)
+    client.post(reverse("graceful_cancel:start"), {"action": "continue", "reason": "temporary"})
+    case = CancellationCase.objects.get(customer=bruno)
+    assert case.offer_presentation.offer.kind == "pause"
+    response = client.post(reverse("graceful_cancel:accept", args=[case.reference]))
+    assert response.status_code == 503  # localstripe has no pause_collection: a 5xx from it
+    assert "could not apply the offer" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
+    sub = demo.client().v1.subscriptions.retrieve(case.subscription_ref)
+    assert sub.status == "active" and sub.cancel_at_period_end is False
