@@ -403,6 +403,10 @@ if HAS_SPECTACULAR:
             # Separate request and response components: read-only fields are required in
             # responses and absent from requests, as they really are.
             "COMPONENT_SPLIT_REQUEST": True,
+            # One name for the choice set used by "effective" (input) and "effective_mode".
+            "ENUM_NAME_OVERRIDES": {
+                "EffectiveModeEnum": "django_graceful_cancel.choices.EffectiveMode",
+            },
         }
 
         def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
