@@ -165,7 +165,7 @@ def start(request: HttpRequest) -> HttpResponse:
         "form": form,
         "subscription": info,
         "effective_at": effective_at,
-        "ends_later": effective_at.date() > timezone.localdate(),
+        "ends_later": timezone.localdate(effective_at) > timezone.localdate(),
         "rules": rules,
     }
     return _render(request, "start.html", context, status=400 if form.errors else 200)
@@ -246,7 +246,11 @@ def _offer_page(
         "flow_message",
         channel="page",
         language=translation.get_language(),
-        extra_context={"offer": pending.offer if pending else None, "effective_at": effective_at},
+        extra_context={
+            "offer": pending.offer if pending else None,
+            "effective_at": effective_at,
+            "ends_later": timezone.localdate(effective_at) > timezone.localdate(),
+        },
     )
     context = {
         "case": case,

@@ -183,6 +183,8 @@ def test_offer_page_shows_the_reason_message_and_two_equal_buttons(logged_in, cu
     html = logged_in.get(url("offer", case)).content.decode()
     assert "Price matters" in html  # messages/flow_message/price_page.html
     assert "Alice" in html
+    assert "You have been with us for a year" in html  # tenure
+    assert "your Standard plan stays active until" in html  # plan and effective date
     assert "30% off for the next 3 months" in html
     accept = html.split('id="gc-accept"')[0].rsplit("<button", 1)[1]
     decline = html.split('id="gc-decline"')[0].rsplit("<button", 1)[1]

@@ -190,3 +190,9 @@ def test_bad_tokens_are_404(client, customer, catalogue):
     assert client.get(f"{DECLARE}{declaration.dispute_token}/").status_code == 404
     assert client.get(f"{DECLARE}not-me/{declaration.access_token}/").status_code == 404
     assert client.post(f"{DECLARE}not-me/nope/").status_code == 404
+
+
+def test_the_site_footer_links_to_the_page_only_under_eu(client, settings, catalogue):
+    assert f'href="{DECLARE}"' in client.get("/").content.decode()
+    settings.GRACEFUL_CANCEL = flow_settings(COMPLIANCE_PROFILE="default")
+    assert f'href="{DECLARE}"' not in client.get("/").content.decode()

@@ -25,3 +25,21 @@ def gc_absolute(path: Any) -> str:
     from ..services.declarations import absolute_url
 
     return absolute_url(str(path or ""))
+
+
+@register.simple_tag
+def gc_declaration_url() -> str:
+    """The no-login "cancel contracts here" page, or "" when the profile has none.
+
+    For the site's footer: ``{% gc_declaration_url as url %}{% if url %}<a href="{{ url }}">...``
+    """
+    from django.urls import NoReverseMatch, reverse
+
+    from ..compliance import rules_for
+
+    if not rules_for().declaration_page:
+        return ""
+    try:
+        return reverse("graceful_cancel:declare")
+    except NoReverseMatch:
+        return ""
