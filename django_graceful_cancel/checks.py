@@ -7,6 +7,7 @@ IDs are stable; docs/configuration.md lists them.
 * ``graceful_cancel.E003`` a value of the wrong type or outside its allowed values.
 * ``graceful_cancel.E004`` a dotted path that cannot be imported.
 * ``graceful_cancel.E005`` the subscription model or one of its configured fields does not exist.
+* ``graceful_cancel.E006`` the Stripe backend has no API key or no way to find a user's customer.
 """
 
 from __future__ import annotations
@@ -213,6 +214,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
                 )
             )
     errors.extend(_check_subscription_model(user))
+    errors.extend(_check_stripe(user))
     return errors
 
 
@@ -284,3 +286,30 @@ def _path_exists(model: Any, path: str) -> bool:
         if field.is_relation and field.related_model is not None:
             current = field.related_model
     return True
+
+
+def _check_stripe(user: dict[str, Any]) -> list[Error]:
+    """With the Stripe backend: a key to call Stripe with, and a way to find the customer."""
+    backend_path = user.get("SUBSCRIPTION_BACKEND", DEFAULTS["SUBSCRIPTION_BACKEND"])
+    if not (isinstance(backend_path, str) and backend_path.endswith(".StripeSubscriptionBackend")):
+        return []
+    errors = []
+    if not user.get("STRIPE_API_KEY"):
+        errors.append(
+            Error(
+                f'{SETTINGS_NAME}["STRIPE_API_KEY"] must be set when the Stripe backend is used.',
+                hint="Read the secret key from the environment. See docs/stripe.md.",
+                id="graceful_cancel.E006",
+            )
+        )
+    if user.get("STRIPE_CUSTOMER_LOOKUP") is None and not apps.is_installed("djstripe"):
+        errors.append(
+            Error(
+                f'{SETTINGS_NAME}["STRIPE_CUSTOMER_LOOKUP"] is not set and dj-stripe is not '
+                "installed: the Stripe backend cannot find a user's customer.",
+                hint='Name a user field ("profile__stripe_customer_id") or a callable. '
+                "See docs/stripe.md.",
+                id="graceful_cancel.E006",
+            )
+        )
+    return errors

@@ -481,3 +481,18 @@ def test_error_message_keeps_stripes_words():
     error = backend_error_from(stripe.CardError("Your card was declined.", None, "card_declined"))
     assert "Your card was declined." in str(error)
     assert error.transient is False
+
+
+def test_system_check_e006_for_an_unusable_stripe_backend():
+    from django_graceful_cancel.checks import check_settings
+
+    def e006(**overrides: Any) -> list[str]:
+        with override_settings(
+            GRACEFUL_CANCEL=gc_settings(SUBSCRIPTION_BACKEND=BACKEND, **overrides)
+        ):
+            return [e.msg for e in check_settings() if e.id == "graceful_cancel.E006"]
+
+    missing = e006(STRIPE_API_KEY=None, STRIPE_CUSTOMER_LOOKUP=None)
+    assert any("STRIPE_API_KEY" in m for m in missing)
+    assert any("STRIPE_CUSTOMER_LOOKUP" in m for m in missing)
+    assert e006(STRIPE_API_KEY="sk_test_x", STRIPE_CUSTOMER_LOOKUP="last_name") == []
