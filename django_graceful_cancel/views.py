@@ -139,6 +139,18 @@ def _nothing_to_cancel(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _provider_down(request: HttpRequest) -> HttpResponse:
+    return _problem(
+        request,
+        _("Please try again in a few minutes"),
+        _(
+            "We cannot reach our billing system right now, so we cannot show your subscription. "
+            "Nothing was changed. Please try again in a few minutes."
+        ),
+        status=503,
+    )
+
+
 # --- the flow ----------------------------------------------------------------------------------
 
 
@@ -148,7 +160,10 @@ def start(request: HttpRequest) -> HttpResponse:
     """Step 1: why are you leaving (optional) and a "Cancel my subscription" button that works
     without choosing anything."""
     rules = rules_for()
-    info = get_backend().get_active_subscription(request.user)
+    try:
+        info = get_backend().get_active_subscription(request.user)
+    except BackendError:
+        return _provider_down(request)
     if info is None or not info.is_active:
         return _nothing_to_cancel(request)
     if info.cancel_at_period_end:
@@ -178,6 +193,8 @@ def _start(request: HttpRequest) -> CancellationCase | HttpResponse:
         )
     except NoActiveSubscription:
         return _nothing_to_cancel(request)
+    except BackendError:
+        return _provider_down(request)
     except InvalidTransition as error:
         if error.code == "already_cancelled":
             return _already_cancelled(request)

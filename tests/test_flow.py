@@ -241,10 +241,6 @@ def test_decline_and_cancel(logged_in, customer, django_capture_on_commit_callba
     assert "Price matters" in mail.outbox[0].body
 
 
-class FailingOffers:
-    pass
-
-
 @override_settings(
     GRACEFUL_CANCEL=flow_settings(SUBSCRIPTION_BACKEND="tests.test_services.FailingBackend")
 )
@@ -507,3 +503,25 @@ def test_bad_flow_settings_are_system_check_errors(settings, key, value):
     settings.GRACEFUL_CANCEL = flow_settings(**{key: value})
     errors = [e for e in check_settings() if e.id == "graceful_cancel.E003"]
     assert any(key in e.msg for e in errors)
+
+
+class UnreachableBackend:
+    supports_period_end_cancel = True
+
+    def get_active_subscription(self, customer: Any) -> None:
+        from django_graceful_cancel.exceptions import BackendError
+
+        raise BackendError("billing API timeout")
+
+
+@override_settings(
+    GRACEFUL_CANCEL=flow_settings(SUBSCRIPTION_BACKEND="tests.test_flow.UnreachableBackend")
+)
+def test_billing_provider_down_is_a_clear_page(logged_in):
+    for response in (
+        logged_in.get(url("start")),
+        logged_in.post(url("start"), {"action": "cancel"}),
+    ):
+        assert response.status_code == 503
+        assert "cannot reach our billing system" in response.content.decode()
+    assert not CancellationCase.objects.exists()
