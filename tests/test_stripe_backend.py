@@ -496,3 +496,23 @@ def test_system_check_e006_for_an_unusable_stripe_backend():
     assert any("STRIPE_API_KEY" in m for m in missing)
     assert any("STRIPE_CUSTOMER_LOOKUP" in m for m in missing)
     assert e006(STRIPE_API_KEY="sk_test_x", STRIPE_CUSTOMER_LOOKUP="last_name") == []
+
+
+def test_newest_of_several_live_subscriptions_is_the_active_one(subscriber, on_localstripe):
+    client = on_localstripe.client()
+    customer_id = subscriber.last_name
+    time.sleep(1.1)  # localstripe's "created" has one-second resolution
+    newer = client.v1.subscriptions.create(
+        {"customer": customer_id, "items": [{"plan": "premium-monthly"}]}
+    )
+    info = get_backend().get_active_subscription(subscriber)
+    assert info.reference == newer.id
+    assert info.plan_code == "premium"
+
+
+def test_recorded_zero_decimal_currency_is_not_divided(recorder):
+    body = subscription_body(amount=1500)
+    body["items"]["data"][0]["price"]["currency"] = "jpy"
+    recorder.routes["GET /v1/subscriptions/sub_rec"] = body
+    info = get_backend().get_subscription("sub_rec")
+    assert (info.price, info.currency) == (Decimal("1500"), "JPY")

@@ -459,3 +459,10 @@ def test_djstripe_customer_is_the_default_lookup(fake_djstripe, customer, make_c
     with override_settings(GRACEFUL_CANCEL=gc_settings(STRIPE_CUSTOMER_LOOKUP=None)):
         assert customer_id_for(customer) == "cus_dj"
         assert customer_id_for(make_customer(subscribed=False)) is None
+
+
+def test_update_to_canceled_status_is_a_cancellation(customer):
+    case = make_case(customer)
+    handle_event(sub_event("customer.subscription.updated", {"status": "canceled"}, {}))
+    case.refresh_from_db()
+    assert (case.status, case.effective_mode) == (CaseStatus.CANCELLED, EffectiveMode.IMMEDIATELY)
