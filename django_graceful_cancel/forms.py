@@ -54,12 +54,14 @@ class ReasonForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.reasons = list(Reason.objects.filter(is_active=True).order_by("order", "slug"))
-        self.fields["reason"].choices = [(r.slug, r.localized_label) for r in self.reasons]
+        reason_field = self.fields["reason"]
+        assert isinstance(reason_field, forms.ChoiceField)
+        reason_field.choices = [(r.slug, r.localized_label) for r in self.reasons]
         # No consent is ever pre-ticked, even when the form is shown again.
         self.fields["contact_consent"].initial = False
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         channel = data.get("preferred_channel") or Channel.EMAIL
         data["preferred_channel"] = channel
         phone = (data.get("contact_phone") or "").strip()
@@ -126,7 +128,7 @@ class DeclarationForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if (
             data.get("termination") == TerminationType.EXTRAORDINARY
             and not (data.get("extraordinary_reason") or "").strip()

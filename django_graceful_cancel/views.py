@@ -40,7 +40,7 @@ from .rendering import render_message
 T = "django_graceful_cancel/"
 
 #: The page that shows a case in each status.
-STATUS_PAGES = {
+STATUS_PAGES: dict[str, str] = {
     CaseStatus.OPEN: "graceful_cancel:offer",
     CaseStatus.CANCELLED: "graceful_cancel:done",
     CaseStatus.SAVED: "graceful_cancel:saved",
@@ -109,7 +109,7 @@ def expected_effective_at(period_end: datetime | None, mode: str | None = None) 
 
 def _latest_cancelled(request: HttpRequest) -> CancellationCase | None:
     return (
-        CancellationCase.objects.filter(customer=request.user, status=CaseStatus.CANCELLED)
+        CancellationCase.objects.filter(customer_id=request.user.pk, status=CaseStatus.CANCELLED)
         .order_by("-cancelled_at")
         .first()
     )
@@ -361,7 +361,11 @@ def saved(request: HttpRequest, reference: str) -> HttpResponse:
     return _render(
         request,
         "saved.html",
-        {"case": case, "presentation": presentation, "offer": presentation.offer},
+        {
+            "case": case,
+            "presentation": presentation,
+            "offer": presentation.offer if presentation else None,
+        },
     )
 
 
