@@ -562,7 +562,8 @@ def test_dashboard_queries_do_not_grow(
 # list: session, user, plan filter, owner filter, reason choices (x2 filters), count, page.
 CHANGELIST_QUERIES = 8
 # case page: session, user, case (+ customer, reasons, owner, experiment), one per inline (offer,
-# follow-ups, call tasks, notes, save checks, timeline), content type, reason and owner choices.
-CASE_PAGE_QUERIES = 12
+# follow-ups, call tasks, notes, save checks, timeline), experiment arm, content type, reason and
+# owner choices.
+CASE_PAGE_QUERIES = 13
 # dashboard: session, user and analytics.dashboard()'s fixed aggregates.
 DASHBOARD_QUERIES = 15

@@ -142,6 +142,8 @@ class CancellationCase(models.Model):
             # Admin queue and dashboard: by status and date, by priority.
             models.Index(fields=["status", "-created_at"], name="gc_case_status_idx"),
             models.Index(fields=["status", "-priority"], name="gc_case_queue_idx"),
+            # The admin queue without a status filter: priority first, newest first (issue 6).
+            models.Index(fields=["-priority", "-created_at"], name="gc_case_priority_idx"),
             models.Index(fields=["reason", "-created_at"], name="gc_case_reason_idx"),
             models.Index(fields=["owner", "status"], name="gc_case_owner_idx"),
             models.Index(fields=["-created_at"], name="gc_case_created_idx"),
