@@ -169,3 +169,13 @@ def test_bad_keys_are_400(alice, key):
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()
     assert CancellationCase.objects.count() == 0
+
+
+def test_purge_expired_keys(alice, customer, make_customer, catalogue):
+    from django_graceful_cancel.api.idempotency import purge_expired_keys
+
+    post(alice, url("case-list"), key="fresh")
+    post(as_user(make_customer("bob")), url("case-list"), key="stale")
+    IdempotencyKey.objects.filter(key="stale").update(expires_at=timezone.now())
+    assert purge_expired_keys() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["fresh"]

@@ -136,6 +136,16 @@ def _replay(customer: Any, key: str, fingerprint: str) -> Response:
     return response
 
 
+def purge_expired_keys() -> int:
+    """Delete every expired key (of all customers); returns how many. Safe to run at any time.
+
+    A customer's own expired keys also go whenever they send a key; run this from a periodic
+    job (e.g. next to ``graceful_cancel_purge``) so customers who never return leave nothing.
+    """
+    deleted, _ = IdempotencyKey.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
+
+
 def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
     """Decorate a view's POST handler: ``Idempotency-Key`` makes it safe to retry."""
 
