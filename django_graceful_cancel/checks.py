@@ -294,7 +294,7 @@ def _check_stripe(user: dict[str, Any]) -> list[Error]:
     if not (isinstance(backend_path, str) and backend_path.endswith(".StripeSubscriptionBackend")):
         return []
     errors = []
-    if not user.get("STRIPE_API_KEY"):
+    if not user.get("STRIPE_API_KEY") and not apps.is_installed("djstripe"):
         errors.append(
             Error(
                 f'{SETTINGS_NAME}["STRIPE_API_KEY"] must be set when the Stripe backend is used.',

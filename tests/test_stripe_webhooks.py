@@ -433,6 +433,11 @@ def fake_djstripe(monkeypatch: Any) -> Any:
             def get_fields() -> list[Any]:
                 return [SimpleNamespace(name="subscriber"), SimpleNamespace(name="id")]
 
+    settings_module = ModuleType("djstripe.settings")
+    settings_module.djstripe_settings = SimpleNamespace(  # type: ignore[attr-defined]
+        STRIPE_SECRET_KEY="sk_test_from_djstripe"
+    )
+    monkeypatch.setitem(sys.modules, "djstripe.settings", settings_module)
     models_module = ModuleType("djstripe.models")
     models_module.Customer = Customer  # type: ignore[attr-defined]
     package = ModuleType("djstripe")
@@ -466,3 +471,21 @@ def test_update_to_canceled_status_is_a_cancellation(customer):
     handle_event(sub_event("customer.subscription.updated", {"status": "canceled"}, {}))
     case.refresh_from_db()
     assert (case.status, case.effective_mode) == (CaseStatus.CANCELLED, EffectiveMode.IMMEDIATELY)
+
+
+def test_djstripe_secret_key_is_used_when_no_key_is_set(fake_djstripe, monkeypatch):
+    from django_graceful_cancel.backends import get_backend
+    from django_graceful_cancel.backends.stripe import StripeSubscriptionBackend
+    from tests.stripe_support import RecordingHTTPClient, subscription_body
+
+    recorder = RecordingHTTPClient(routes={"GET /v1/subscriptions/sub_rec": subscription_body()})
+    monkeypatch.setattr(StripeSubscriptionBackend, "http_client", recorder)
+    settings = gc_settings(
+        SUBSCRIPTION_BACKEND="django_graceful_cancel.backends.stripe.StripeSubscriptionBackend",
+        STRIPE_API_KEY=None,
+        STRIPE_API_BASE="http://127.0.0.1:9",
+        STRIPE_MAX_NETWORK_RETRIES=0,
+    )
+    with override_settings(GRACEFUL_CANCEL=settings):
+        get_backend().get_subscription("sub_rec")
+    assert recorder.requests[0].headers["Authorization"] == "Bearer sk_test_from_djstripe"

@@ -174,6 +174,18 @@ def djstripe_customer_id(user: Any) -> str | None:
     return str(customer.id) if customer is not None else None
 
 
+def djstripe_secret_key() -> str | None:
+    """dj-stripe's secret key (its ``STRIPE_SECRET_KEY`` / live-or-test key), when installed."""
+    try:
+        from djstripe.settings import djstripe_settings  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    try:
+        return str(djstripe_settings.STRIPE_SECRET_KEY or "") or None
+    except AttributeError:
+        return None
+
+
 class StripeSubscriptionBackend(BaseSubscriptionBackend):
     """Reads and changes Stripe subscriptions; the subscription id ("sub_...") is the reference."""
 
@@ -185,7 +197,7 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
 
     @cached_property
     def client(self) -> stripe.StripeClient:
-        key = app_settings.STRIPE_API_KEY
+        key = app_settings.STRIPE_API_KEY or djstripe_secret_key()
         if not key:
             raise ImproperlyConfigured(
                 'GRACEFUL_CANCEL["STRIPE_API_KEY"] must be set to use the Stripe backend.'
