@@ -660,3 +660,25 @@ def test_customer_list_and_detail_query_counts_are_constant(
         assert client.get(url("case-list")).json()["count"] == 13
     with django_assert_num_queries(2):
         assert client.get(url("case-detail", case.reference)).status_code == 200
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+def test_system_checks_validate_the_api_settings(settings):
+    from django_graceful_cancel.checks import check_settings
+
+    def errors_for(key: str) -> list[str]:
+        return [e.id for e in check_settings() if key in e.msg]
+
+    settings.GRACEFUL_CANCEL = gc_settings(API_WRITE_THROTTLE_RATE="30/min")
+    assert errors_for("API_WRITE_THROTTLE_RATE") == []
+    settings.GRACEFUL_CANCEL = gc_settings(
+        API_WRITE_THROTTLE_RATE=None, IDEMPOTENCY_KEY_TTL_HOURS=1
+    )
+    assert errors_for("API_WRITE_THROTTLE_RATE") == errors_for("IDEMPOTENCY_KEY_TTL_HOURS") == []
+    settings.GRACEFUL_CANCEL = gc_settings(
+        API_WRITE_THROTTLE_RATE="fast", IDEMPOTENCY_KEY_TTL_HOURS=0
+    )
+    assert errors_for("API_WRITE_THROTTLE_RATE") == ["graceful_cancel.E003"]
+    assert errors_for("IDEMPOTENCY_KEY_TTL_HOURS") == ["graceful_cancel.E003"]
