@@ -104,6 +104,10 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
         '"void", "keep_as_draft" or "mark_uncollectible"',
     ),
     "STRIPE_PRORATE_ON_CANCEL": (lambda v: isinstance(v, bool), "True or False"),
+    "STRIPE_EXTENSION_PRORATION_BEHAVIOR": (
+        lambda v: v in (None, "create_prorations", "none", "always_invoice"),
+        'None, "create_prorations", "none" or "always_invoice"',
+    ),
     # Follow-ups (docs/followups.md)
     "FOLLOWUP_SEQUENCES": (_valid_sequences, "a dict of reason slug -> list of step dicts"),
     "FOLLOWUP_SECONDS_PER_DAY": (
@@ -286,6 +290,33 @@ def _path_exists(model: Any, path: str) -> bool:
         if field.is_relation and field.related_model is not None:
             current = field.related_model
     return True
+
+
+def _check_stripe(user: dict[str, Any]) -> list[Error]:
+    """With the Stripe backend: a key to call Stripe with, and a way to find the customer."""
+    backend_path = user.get("SUBSCRIPTION_BACKEND", DEFAULTS["SUBSCRIPTION_BACKEND"])
+    if not (isinstance(backend_path, str) and backend_path.endswith(".StripeSubscriptionBackend")):
+        return []
+    errors = []
+    if not user.get("STRIPE_API_KEY"):
+        errors.append(
+            Error(
+                f'{SETTINGS_NAME}["STRIPE_API_KEY"] must be set when the Stripe backend is used.',
+                hint="Read the secret key from the environment. See docs/stripe.md.",
+                id="graceful_cancel.E006",
+            )
+        )
+    if user.get("STRIPE_CUSTOMER_LOOKUP") is None and not apps.is_installed("djstripe"):
+        errors.append(
+            Error(
+                f'{SETTINGS_NAME}["STRIPE_CUSTOMER_LOOKUP"] is not set and dj-stripe is not '
+                "installed: the Stripe backend cannot find a user's customer.",
+                hint='Name a user field ("profile__stripe_customer_id") or a callable. '
+                "See docs/stripe.md.",
+                id="graceful_cancel.E006",
+            )
+        )
+    return errors
 
 
 def _check_stripe(user: dict[str, Any]) -> list[Error]:

@@ -164,6 +164,10 @@ DEFAULTS: dict[str, Any] = {
     # What Stripe does with invoices while a pause offer runs: "void", "keep_as_draft" or
     # "mark_uncollectible".
     "STRIPE_PAUSE_BEHAVIOR": "void",
+    # Proration sent with an extension offer's new trial end: "none" (the free days are the
+    # whole gift; Stripe's default would also credit the unused part of the period), None (send
+    # nothing: the account's default; localstripe needs this) or "create_prorations".
+    "STRIPE_EXTENSION_PRORATION_BEHAVIOR": "none",
     # Whether an immediate cancellation credits the unused part of the period.
     "STRIPE_PRORATE_ON_CANCEL": False,
 }

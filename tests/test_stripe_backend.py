@@ -53,6 +53,8 @@ def stripe_settings(url: str, **overrides: Any) -> dict[str, Any]:
         "STRIPE_MAX_NETWORK_RETRIES": 0,
         "STRIPE_CUSTOMER_LOOKUP": "last_name",
         "STRIPE_PRICES": STRIPE_PRICES,
+        # localstripe rejects proration_behavior on updates; the recorded tests check it is sent.
+        "STRIPE_EXTENSION_PRORATION_BEHAVIOR": None,
     }
     return gc_settings(**{**values, **overrides})
 
@@ -401,6 +403,29 @@ def test_recorded_free_feature_without_a_price_is_refused(recorder, customer, ca
         get_backend().apply_offer("sub_rec", offer, case=case_for(customer, "sub_rec"))
     assert raised.value.code == "stripe_unknown_feature"
     assert recorder.calls("POST") == []
+
+
+def test_recorded_extension_moves_trial_end_without_prorations(recorder, customer, catalogue):
+    offer = RetentionOffer.objects.get(slug="extension-1m")
+    case = case_for(customer, "sub_rec")
+    with override_settings(
+        GRACEFUL_CANCEL={
+            **stripe_settings("http://127.0.0.1:9"),
+            "STRIPE_EXTENSION_PRORATION_BEHAVIOR": "none",
+        }
+    ):
+        get_backend().apply_offer("sub_rec", offer, case=case)
+    period_end = recorder.routes["GET /v1/subscriptions/sub_rec"]["items"]["data"][0][
+        "current_period_end"
+    ]
+    assert recorder.calls() == ["GET /v1/subscriptions/sub_rec", "POST /v1/subscriptions/sub_rec"]
+    form = recorder.requests[1].form
+    assert form == {
+        "trial_end": form["trial_end"],
+        "proration_behavior": "none",
+        "metadata[graceful_cancel_case]": case.reference,
+    }
+    assert int(form["trial_end"]) == period_end + 30 * 86400
 
 
 def test_recorded_extension_as_a_credit(recorder, customer, catalogue):

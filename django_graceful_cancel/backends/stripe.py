@@ -481,6 +481,9 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
             "trial_end": _epoch(trial_end),
             "metadata": {"graceful_cancel_case": case.reference},
         }
+        behavior = app_settings.STRIPE_EXTENSION_PRORATION_BEHAVIOR
+        if behavior:
+            update["proration_behavior"] = behavior
         self._update(reference, update)
         return {"trial_end": trial_end.isoformat()}
 

@@ -133,6 +133,10 @@ if os.environ.get("GRACEFUL_CANCEL_BACKEND") == "stripe":
             "SUBSCRIPTION_BACKEND": "django_graceful_cancel.backends.stripe.StripeSubscriptionBackend",
             "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_localstripe_demo"),
             "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420") or None,
+            # localstripe rejects proration_behavior on updates; Stripe itself gets "none".
+            "STRIPE_EXTENSION_PRORATION_BEHAVIOR": (
+                None if os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420") else "none"
+            ),
             "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_demo"),
             # The demo finds each user's Stripe customer by email (shop/billing.py).
             "STRIPE_CUSTOMER_LOOKUP": "shop.billing.stripe_customer_id",
