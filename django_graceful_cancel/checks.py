@@ -298,33 +298,6 @@ def _check_stripe(user: dict[str, Any]) -> list[Error]:
     if not (isinstance(backend_path, str) and backend_path.endswith(".StripeSubscriptionBackend")):
         return []
     errors = []
-    if not user.get("STRIPE_API_KEY"):
-        errors.append(
-            Error(
-                f'{SETTINGS_NAME}["STRIPE_API_KEY"] must be set when the Stripe backend is used.',
-                hint="Read the secret key from the environment. See docs/stripe.md.",
-                id="graceful_cancel.E006",
-            )
-        )
-    if user.get("STRIPE_CUSTOMER_LOOKUP") is None and not apps.is_installed("djstripe"):
-        errors.append(
-            Error(
-                f'{SETTINGS_NAME}["STRIPE_CUSTOMER_LOOKUP"] is not set and dj-stripe is not '
-                "installed: the Stripe backend cannot find a user's customer.",
-                hint='Name a user field ("profile__stripe_customer_id") or a callable. '
-                "See docs/stripe.md.",
-                id="graceful_cancel.E006",
-            )
-        )
-    return errors
-
-
-def _check_stripe(user: dict[str, Any]) -> list[Error]:
-    """With the Stripe backend: a key to call Stripe with, and a way to find the customer."""
-    backend_path = user.get("SUBSCRIPTION_BACKEND", DEFAULTS["SUBSCRIPTION_BACKEND"])
-    if not (isinstance(backend_path, str) and backend_path.endswith(".StripeSubscriptionBackend")):
-        return []
-    errors = []
     if not user.get("STRIPE_API_KEY") and not apps.is_installed("djstripe"):
         errors.append(
             Error(
