@@ -433,7 +433,12 @@ def _experiments(cases: QuerySet) -> list[dict[str, Any]]:
 
 
 def default_range() -> tuple[datetime, datetime]:
-    end = timezone.now()
+    """The last ``DASHBOARD_DEFAULT_DAYS`` whole days up to the end of today (local time).
+
+    Whole days keep the range, and so the dashboard's cache key, the same all day.
+    """
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    end = today + timedelta(days=1)
     return end - timedelta(days=app_settings.DASHBOARD_DEFAULT_DAYS), end
 
 

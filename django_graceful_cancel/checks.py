@@ -124,11 +124,13 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     ),
     "TWILIO": (lambda v: isinstance(v, dict), "a dict of Twilio credentials"),
     "FOLLOWUP_QUIET_HOURS": (
-        lambda v: v is None
-        or (
-            isinstance(v, (list, tuple))
-            and len(v) == 2
-            and all(isinstance(h, int) and 0 <= h <= 23 for h in v)
+        lambda v: (
+            v is None
+            or (
+                isinstance(v, (list, tuple))
+                and len(v) == 2
+                and all(isinstance(h, int) and 0 <= h <= 23 for h in v)
+            )
         ),
         "None or [start hour, end hour], hours 0-23",
     ),
@@ -164,6 +166,7 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     ),
     "REVENUE_HORIZON_MONTHS": (_positive_int, "a positive whole number of months"),
     "DASHBOARD_DEFAULT_DAYS": (_positive_int, "a positive whole number of days"),
+    "DASHBOARD_CACHE_SECONDS": (_non_negative_int, "a whole number of seconds, 0 or more"),
 }
 
 

@@ -134,6 +134,9 @@ DEFAULTS: dict[str, Any] = {
     "REVENUE_HORIZON_MONTHS": 12,
     # Days shown by the dashboard when no date range is chosen.
     "DASHBOARD_DEFAULT_DAYS": 365,
+    # Seconds the admin dashboard keeps its figures in Django's default cache (each is a scan of
+    # the cases in the range); 0 computes them on every view. "Refresh" on the page bypasses it.
+    "DASHBOARD_CACHE_SECONDS": 300,
     # --- Stripe (backends/stripe.py, docs/stripe.md) --------------------------------------------
     # Secret key of the Stripe account ("sk_live_..." / "sk_test_..."); required by the Stripe
     # backend.

@@ -31,6 +31,14 @@ from django_graceful_cancel.models.cases import new_reference
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _fresh_dashboard_cache() -> None:
+    """The dashboard caches its figures: every test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+
 CHANGELIST = "admin:graceful_cancel_cancellationcase_changelist"
 CHANGE = "admin:graceful_cancel_cancellationcase_change"
 

@@ -34,6 +34,14 @@ from tests.conftest import gc_settings
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fresh_dashboard_cache() -> None:
+    """The dashboard caches its figures: every test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 # --- the statistics, against published values --------------------------------------------------
 
 
@@ -412,3 +420,14 @@ def test_report_command_json_and_csv(history, tmp_path):
     out = io.StringIO()
     call_command("graceful_cancel_report", stdout=out)
     assert out.getvalue().splitlines()[0] == "section,item,metric,value"
+
+
+def test_dashboard_figures_are_cached_until_refreshed(admin_client, history):
+    url = reverse("admin:graceful_cancel_dashboard")
+    assert admin_client.get(url).context["data"]["summary"]["total"] == 7
+    _case(CaseStatus.CANCELLED, "price")
+    assert admin_client.get(url).context["data"]["summary"]["total"] == 7
+    assert admin_client.get(url, {"refresh": "1"}).context["data"]["summary"]["total"] == 8
+    with override_settings(GRACEFUL_CANCEL=gc_settings(DASHBOARD_CACHE_SECONDS=0)):
+        _case(CaseStatus.CANCELLED, "price")
+        assert admin_client.get(url).context["data"]["summary"]["total"] == 9

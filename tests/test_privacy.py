@@ -32,6 +32,14 @@ from tests.conftest import gc_settings
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fresh_dashboard_cache() -> None:
+    """The dashboard caches its figures: every test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def alice_cases(customer: Any, staff_user: Any, catalogue: Any) -> list[CancellationCase]:
     """Two cases of one customer: one saved with an offer, one cancelled asking for a call."""

@@ -11,15 +11,17 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import analytics
+from ..conf import app_settings
 
 #: Colours with enough contrast on white, told apart by more than hue (the tables carry numbers).
 COLOURS = ("#205493", "#d9822b", "#2e8540", "#981b1e", "#6f42c1")
@@ -59,12 +61,30 @@ def date_range(request: HttpRequest) -> tuple[RangeForm, dt.datetime, dt.datetim
     return form, start, end
 
 
+def cached_dashboard(
+    start: dt.datetime, end: dt.datetime, *, refresh: bool = False
+) -> dict[str, Any]:
+    """``analytics.dashboard()`` through Django's default cache (``DASHBOARD_CACHE_SECONDS``)."""
+    seconds = app_settings.DASHBOARD_CACHE_SECONDS
+    if not seconds:
+        return analytics.dashboard(start, end)
+    key = f"graceful_cancel:dashboard:{get_language()}:{start.isoformat()}:{end.isoformat()}"
+    data = None if refresh else cache.get(key)
+    if data is None:
+        data = {**analytics.dashboard(start, end), "computed_at": timezone.now().isoformat()}
+        cache.set(key, data, seconds)
+    return data
+
+
 def dashboard_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     form, start, end = date_range(request)
-    data = analytics.dashboard(start, end)
+    data = cached_dashboard(start, end, refresh="refresh" in request.GET)
     if request.GET.get("format") == "csv":
         return csv_response(data, start, end)
     query = request.GET.copy()
+    query.pop("refresh", None)
+    refresh_query = query.copy()
+    refresh_query["refresh"] = "1"
     query["format"] = "csv"
     context = {
         **model_admin.admin_site.each_context(request),
@@ -75,6 +95,10 @@ def dashboard_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
         "start": start,
         "end": end - dt.timedelta(days=1),
         "csv_query": query.urlencode(),
+        "refresh_query": refresh_query.urlencode(),
+        "computed_at": dt.datetime.fromisoformat(data["computed_at"])
+        if data.get("computed_at")
+        else None,
         "charts": charts(data),
     }
     return TemplateResponse(request, "admin/django_graceful_cancel/dashboard.html", context)
