@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from django_graceful_cancel import services
 from django_graceful_cancel.choices import EventKind
 from django_graceful_cancel.models import CancellationCase, IdempotencyKey
 from tests.conftest import gc_settings
@@ -179,3 +180,42 @@ def test_purge_expired_keys(alice, customer, make_customer, catalogue):
     IdempotencyKey.objects.filter(key="stale").update(expires_at=timezone.now())
     assert purge_expired_keys() == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["fresh"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_with_one_key_act_once(make_customer, catalogue):
+    """Four copies of one keyed confirm at the same moment: one confirms, the others replay its
+    answer or are told it is still running; none gets the domain's "case_not_open"."""
+    import threading
+
+    from django.db import connection
+
+    user = make_customer("racer")
+    case, _ = services.start_case(user)
+    path = url("case-confirm", case.reference)
+    barrier = threading.Barrier(4)
+    answers: list[tuple[int, str]] = []
+
+    def hit() -> None:
+        try:
+            client = as_user(user)
+            barrier.wait()
+            response = post(client, path, {"effective": "period_end"}, key="same-confirm")
+            answers.append((response.status_code, response.json().get("code", "")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 4
+    assert {code for status, code in answers if status != 200} <= {
+        "idempotency_request_in_progress"
+    }, answers
+    assert any(status == 200 for status, _ in answers)
+    case.refresh_from_db()
+    assert case.status == "cancelled"
+    assert case.events.filter(kind=EventKind.CANCELLED).count() == 1
