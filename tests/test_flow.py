@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -73,9 +74,7 @@ def test_start_page_lists_reasons_with_nothing_chosen_and_changes_nothing(logged
     assert response.status_code == 200
     assert 'name="reason" value="price"' in html
     assert "It costs too much for what I get" in html
-    assert (
-        "checked" not in html.replace('value="email"', "").split('name="contact_consent"')[1][:80]
-    )
+    assert not re.search(r'<input[^>]*name="reason"[^>]*checked', html)  # nothing chosen
     assert 'id="gc-cancel-now"' in html and "Cancel my subscription" in html
     assert "Standard" in html  # what is being cancelled
     assert not CancellationCase.objects.exists()  # a GET never opens a case
@@ -267,7 +266,7 @@ def test_tampered_reference_is_a_404(logged_in, customer, page):
         reference=case.reference[:-1] + ("X" if case.reference[-1] != "X" else "Y")
     )
     assert logged_in.get(url(page, bad)).status_code == 404
-    assert logged_in.post(url(page, bad)).status_code in (404, 405)
+    assert logged_in.post(url(page, bad)).status_code == 404
 
 
 @pytest.mark.parametrize("page", CASE_PAGES)
