@@ -524,3 +524,10 @@ def test_billing_provider_down_is_a_clear_page(logged_in):
         assert response.status_code == 503
         assert "cannot reach our billing system" in response.content.decode()
     assert not CancellationCase.objects.exists()
+
+
+def test_account_page_links_to_the_receipt_of_a_cancelled_case(logged_in, customer):
+    case = open_case_with_offer(customer)
+    services.confirm_cancellation(case)
+    html = logged_in.get(reverse("shop:account")).content.decode()
+    assert url("done", case) in html
