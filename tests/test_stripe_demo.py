@@ -125,3 +125,14 @@ def test_an_offer_localstripe_cannot_apply_is_a_clear_page(demo, client, django_
     assert case.status == CaseStatus.OPEN
     sub = demo.client().v1.subscriptions.retrieve(case.subscription_ref)
     assert sub.status == "active" and sub.cancel_at_period_end is False
+
+
+def test_stripe_down_on_the_start_page_is_a_clear_page(demo, client, django_user_model):
+    from tests.stripe_support import free_port
+
+    client.force_login(django_user_model.objects.get(username="alice"))
+    dead = {**demo_settings(f"http://127.0.0.1:{free_port()}")}
+    with override_settings(GRACEFUL_CANCEL=dead):
+        response = client.get(reverse("graceful_cancel:start"))
+    assert response.status_code == 503
+    assert not CancellationCase.objects.filter(customer__username="alice").exists()
