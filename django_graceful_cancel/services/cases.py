@@ -133,9 +133,14 @@ def start_case(
     info = get_backend().get_active_subscription(customer)
     if info is None or not info.is_active:
         raise NoActiveSubscription()
-    if info.cancel_at_period_end:
-        # Already set to end (a double submit, or cancelled elsewhere): a second case would
-        # record a second cancellation of the same subscription.
+    if info.cancel_at_period_end or CancellationCase.objects.filter(
+        subscription_ref=info.reference,
+        status=CaseStatus.CANCELLED,
+        provider_sync=SyncStatus.PENDING,
+    ).exists():
+        # Already set to end (a double submit, or cancelled elsewhere), or confirmed here while
+        # the provider was down (it still looks active there until the sync retry): a second
+        # case would record a second cancellation of the same subscription.
         raise InvalidTransition(code="already_cancelled")
     open_case = CancellationCase.objects.filter(
         subscription_ref=info.reference, status=CaseStatus.OPEN
