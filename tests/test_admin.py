@@ -39,6 +39,7 @@ def _fresh_dashboard_cache() -> None:
 
     cache.clear()
 
+
 CHANGELIST = "admin:graceful_cancel_cancellationcase_changelist"
 CHANGE = "admin:graceful_cancel_cancellationcase_change"
 
@@ -269,6 +270,10 @@ def test_search_by_customer(admin_client, open_case, cancelled_case, term, who):
 def test_search_by_reference(admin_client, open_case, cancelled_case):
     response = admin_client.get(reverse(CHANGELIST), {"q": cancelled_case.reference})
     assert references(response) == [cancelled_case.reference]
+    typed = f"  {cancelled_case.reference.lower()} "
+    assert references(admin_client.get(reverse(CHANGELIST), {"q": typed})) == [
+        cancelled_case.reference
+    ]
 
 
 # --- the case page -----------------------------------------------------------------------------

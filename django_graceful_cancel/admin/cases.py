@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -305,6 +306,9 @@ def _short(reason: Reason | None) -> str:
     return format_html('<span title="{}">{}</span>', label, Truncator(label).chars(26))
 
 
+REFERENCE_RE = re.compile(r"GC-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -406,6 +410,15 @@ class CancellationCaseAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .select_related("customer", "reason", "root_cause", "owner")
         )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        # A reference is unique and indexed: skip the customer-name scan across every case.
+        term = search_term.strip().upper()
+        if REFERENCE_RE.fullmatch(term):
+            return queryset.filter(reference=term), False
+        return super().get_search_results(request, queryset, search_term)
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
