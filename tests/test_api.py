@@ -605,7 +605,7 @@ def test_write_throttle_rate_from_app_settings_and_off(alice):
 # --- unknown paths -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["nothing/", "cases", "cases/a/b/reason/", "cases/X/unknown/"])
+@pytest.mark.parametrize("path", ["cases/a/b/reason/", "cases/X/unknown/", "cases/X/reason"])
 def test_unknown_paths_under_the_api_are_json_404(alice, path):
     response = alice.post("/api/cancel/" + path, {}, format="json")
     assert response.status_code == 404
@@ -682,3 +682,25 @@ def test_system_checks_validate_the_api_settings(settings):
     )
     assert errors_for("API_WRITE_THROTTLE_RATE") == ["graceful_cancel.E003"]
     assert errors_for("IDEMPOTENCY_KEY_TTL_HOURS") == ["graceful_cancel.E003"]
+
+
+def test_the_api_mounted_at_the_root_leaves_the_hosts_other_urls_alone(customer, settings):
+    settings.ROOT_URLCONF = "tests.test_api"
+    client = APIClient()
+    client.force_login(customer)
+    assert client.get("/host-page/").content == b"host"
+
+
+def _host_page(request: Any) -> Any:
+    from django.http import HttpResponse
+
+    return HttpResponse("host")
+
+
+# A host mounting the API at its root, before its own URLs.
+from django.urls import include, path  # noqa: E402
+
+urlpatterns = [
+    path("", include("django_graceful_cancel.api.urls")),
+    path("host-page/", _host_page),
+]

@@ -23,6 +23,8 @@ urlpatterns: list = [
     *router.urls,
     path("analytics/summary/", views.AnalyticsSummaryView.as_view(), name="analytics-summary"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
-    # Last: any other path under the API answers a JSON 404 rather than the site's HTML page.
-    re_path(r"^.*$", views.NotFoundView.as_view(), name="not-found"),
+    # Last: any other path under cases/ (a reference holding an encoded "/", a typo in an
+    # action) answers the API's JSON 404 rather than the site's HTML page. Limited to cases/ so
+    # that a host mounting the API at its root keeps its own URLs after it.
+    re_path(r"^cases/", views.NotFoundView.as_view(), name="not-found"),
 ]
