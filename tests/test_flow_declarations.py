@@ -196,3 +196,17 @@ def test_the_site_footer_links_to_the_page_only_under_eu(client, settings, catal
     assert f'href="{DECLARE}"' in client.get("/").content.decode()
     settings.GRACEFUL_CANCEL = flow_settings(COMPLIANCE_PROFILE="default")
     assert f'href="{DECLARE}"' not in client.get("/").content.decode()
+
+
+def test_staff_read_declarations_in_the_admin(client, admin_user, catalogue):
+    declare(client, email="nobody@example.com")
+    declaration = CancellationDeclaration.objects.get()
+    client.force_login(admin_user)
+    listing = client.get("/admin/graceful_cancel/cancellationdeclaration/?status=recorded")
+    assert listing.status_code == 200
+    assert declaration.reference in listing.content.decode()
+    detail = client.get(
+        f"/admin/graceful_cancel/cancellationdeclaration/{declaration.pk}/change/"
+    ).content.decode()
+    assert "nobody@example.com" in detail
+    assert declaration.dispute_token not in detail  # secret links stay secret
