@@ -198,7 +198,7 @@ def _start(request: HttpRequest) -> CancellationCase | HttpResponse:
     except InvalidTransition as error:
         if error.code == "already_cancelled":
             return _already_cancelled(request)
-        raise
+        return _problem(request, _("Nothing to cancel"), str(error.message), status=409)
     return case
 
 
