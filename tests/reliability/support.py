@@ -1,0 +1,67 @@
+"""Fault-injecting stand-ins shared by the reliability tests (not collected: no test_ prefix)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+import requests
+from anymail.exceptions import AnymailAPIError, AnymailRequestsAPIError
+from django.core.mail.backends.base import BaseEmailBackend
+
+from django_graceful_cancel.backends.model import ModelSubscriptionBackend
+from django_graceful_cancel.exceptions import BackendError
+
+
+def esp_error(message: str, status: int, reason: str) -> AnymailAPIError:
+    """anymail's API error as its HTTP backends raise it: with the ESP's response attached."""
+    response = requests.Response()
+    response.status_code, response.reason = status, reason
+    response._content = b'{"message": "simulated"}'
+    return AnymailRequestsAPIError(message, response=response)
+
+
+class FlakyESP(BaseEmailBackend):
+    """An ESP that answers HTTP 503 to the next ``outage`` sends, then accepts everything.
+
+    ``permanent`` holds addresses the ESP refuses for good (HTTP 400). ``sent`` counts accepted
+    sends per follow-up primary key (from the anymail metadata the channel attaches).
+    """
+
+    outage = 0
+    permanent: set[str] = set()
+    sent: Counter[str] = Counter()
+    refused = 0
+    _lock = threading.Lock()
+
+    @classmethod
+    def reset(cls, *, outage: int = 0, permanent: set[str] | None = None) -> None:
+        cls.outage, cls.permanent, cls.sent, cls.refused = outage, permanent or set(), Counter(), 0
+
+    def send_messages(self, email_messages: Any) -> int:
+        for message in email_messages:
+            with FlakyESP._lock:
+                if set(message.to) & FlakyESP.permanent:
+                    FlakyESP.refused += 1
+                    raise esp_error("ESP: invalid recipient (HTTP 400)", 400, "Bad Request")
+                if FlakyESP.outage > 0:
+                    FlakyESP.outage -= 1
+                    FlakyESP.refused += 1
+                    raise esp_error(
+                        "ESP: service unavailable (HTTP 503)", 503, "Service Unavailable"
+                    )
+                metadata = getattr(message, "metadata", {}) or {}
+                FlakyESP.sent[str(metadata.get("followup", "?"))] += 1
+        return len(email_messages)
+
+
+class DownBackend(ModelSubscriptionBackend):
+    """The example site's model backend while the billing provider is down for ``cancel``."""
+
+    down = True
+
+    def cancel(self, reference: str, *, at_period_end: bool, case: Any) -> None:
+        if DownBackend.down:
+            raise BackendError("billing provider timed out", transient=True)
+        super().cancel(reference, at_period_end=at_period_end, case=case)
