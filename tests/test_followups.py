@@ -389,6 +389,7 @@ def test_quiet_hours_in_the_customers_time_zone(customer, catalogue):
         assert len(mail.outbox) == 1  # the confirmation
         thank_you.refresh_from_db()
         assert thank_you.status == FollowUpStatus.SCHEDULED
+        assert thank_you.attempts == 0  # waiting is not an attempt
         assert thank_you.due_at == datetime(2026, 3, 3, 8, 0, tzinfo=ZoneInfo("Europe/Madrid"))
     with time_machine.travel(datetime(2026, 3, 3, 7, 0, 1, tzinfo=ZoneInfo("UTC")), tick=False):
         assert followups.sweep_followups() == 1

@@ -31,7 +31,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import Exists, F, Max, OuterRef
+from django.db.models.functions import Greatest
 from django.template import TemplateDoesNotExist
 from django.utils import timezone
 
@@ -57,6 +58,10 @@ _PROGRESS = {
     FollowUpStatus.DELIVERED: 2,
     FollowUpStatus.OPENED: 3,
 }
+
+
+#: Gives back the attempt a claim counted when nothing was tried after all.
+_GIVE_BACK = Greatest(F("attempts") - 1, 0)
 
 
 @dataclass(frozen=True)
@@ -172,7 +177,10 @@ def claim_due(limit: int, *, now: datetime | None = None) -> list[int]:
         if connection.features.has_select_for_update_skip_locked:
             # The rows are locked by us: one UPDATE claims them all.
             FollowUp.objects.filter(pk__in=candidates, status=FollowUpStatus.SCHEDULED).update(
-                status=FollowUpStatus.SENDING, claimed_at=now, updated_at=now
+                status=FollowUpStatus.SENDING,
+                claimed_at=now,
+                attempts=F("attempts") + 1,
+                updated_at=now,
             )
             return candidates
         return [pk for pk in candidates if _claim(pk, now)]
@@ -181,7 +189,10 @@ def claim_due(limit: int, *, now: datetime | None = None) -> list[int]:
 def _claim(pk: int, now: datetime) -> bool:
     return (
         FollowUp.objects.filter(pk=pk, status=FollowUpStatus.SCHEDULED, due_at__lte=now).update(
-            status=FollowUpStatus.SENDING, claimed_at=now, updated_at=now
+            status=FollowUpStatus.SENDING,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+            updated_at=now,
         )
         == 1
     )
@@ -248,18 +259,31 @@ def _backoff(attempts: int) -> float:
     return min(base * (2 ** max(attempts - 1, 0)), 6 * 3600.0)
 
 
-def _requeue(pk: int, *, due_at: datetime, error: str) -> None:
+def _requeue(pk: int, *, due_at: datetime, error: str, attempted: bool = True) -> None:
+    """Back to "scheduled"; ``attempted=False`` when nothing was tried (quiet hours, spacing),
+    so the attempt the claim counted is given back."""
     FollowUp.objects.filter(pk=pk, status=FollowUpStatus.SENDING).update(
         status=FollowUpStatus.SCHEDULED,
         due_at=due_at,
         last_error=error[:2000],
         updated_at=timezone.now(),
+        **({} if attempted else {"attempts": _GIVE_BACK}),
     )
 
 
-def _finish(followup: FollowUp, status: str, *, error: str = "", actor: Actor = "system") -> None:
+def _finish(
+    followup: FollowUp,
+    status: str,
+    *,
+    error: str = "",
+    actor: Actor = "system",
+    attempted: bool = True,
+) -> None:
     updated = FollowUp.objects.filter(pk=followup.pk, status=FollowUpStatus.SENDING).update(
-        status=status, last_error=error[:2000], updated_at=timezone.now()
+        status=status,
+        last_error=error[:2000],
+        updated_at=timezone.now(),
+        **({} if attempted else {"attempts": _GIVE_BACK}),
     )
     if updated and status == FollowUpStatus.FAILED:
         followup.case.log(
@@ -291,7 +315,10 @@ def _why_not(followup: FollowUp) -> tuple[str, str] | None:
         return FollowUpStatus.CANCELLED, f"case is {case.status}"
     if case.customer_id is None:
         return FollowUpStatus.SKIPPED, "no customer (erased)"
-    if opted_out(case.customer_id, followup.channel):
+    is_opted_out = getattr(followup, "is_opted_out", None)
+    if is_opted_out is None:
+        is_opted_out = opted_out(case.customer_id, followup.channel)
+    if is_opted_out:
         return FollowUpStatus.SKIPPED, "opted out"
     return None
 
@@ -359,20 +386,30 @@ def deliver(pk: int) -> SendOutcome:
     from ..links import links_for
     from ..rendering import render_message
 
-    followup = FollowUp.objects.select_related(
-        "case", "case__customer", "case__reason", "case__owner"
-    ).get(pk=pk)
+    # The row, its case and whether the customer opted out, in one query: the opt-out is read
+    # at the last moment before sending.
+    followup = (
+        FollowUp.objects.select_related("case", "case__customer", "case__reason", "case__owner")
+        .annotate(
+            is_opted_out=Exists(
+                OptOut.objects.filter(
+                    customer_id=OuterRef("customer_id"), channel__in=["", OuterRef("channel")]
+                )
+            )
+        )
+        .get(pk=pk)
+    )
     if followup.status != FollowUpStatus.SENDING:
         return SendOutcome(status=followup.status)
     case = followup.case
     now = timezone.now()
     refused = _why_not(followup)
     if refused is not None:
-        _finish(followup, refused[0], error=refused[1])
+        _finish(followup, refused[0], error=refused[1], attempted=False)
         return SendOutcome(status=refused[0])
     later = _not_before(followup, now)
     if later is not None:
-        _requeue(pk, due_at=later, error="")
+        _requeue(pk, due_at=later, error="", attempted=False)
         return SendOutcome(status=FollowUpStatus.SCHEDULED)
     try:
         channel = get_channel(followup.channel)
@@ -394,8 +431,7 @@ def deliver(pk: int) -> SendOutcome:
     except TemplateDoesNotExist as error:
         _finish(followup, FollowUpStatus.FAILED, error=f"no template: {error}")
         return SendOutcome(status=FollowUpStatus.FAILED)
-    attempts = followup.attempts + 1
-    FollowUp.objects.filter(pk=pk).update(attempts=attempts)
+    attempts = followup.attempts  # counted when the row was claimed
     try:
         result = channel.send(followup, rendered, recipient=recipient, links=links)
     except ChannelError as error:
@@ -664,7 +700,8 @@ def complete_call(
     pk = case.pk if isinstance(case, CancellationCase) else case
     with transaction.atomic():
         tasks = list(
-            CallTask.objects.select_for_update()
+            # of=("self",): PostgreSQL cannot lock the nullable side of the follow-up outer join.
+            CallTask.objects.select_for_update(of=("self",))
             .filter(case_id=pk, status=CallTaskStatus.OPEN)
             .select_related("case", "followup")
         )
