@@ -580,3 +580,23 @@ CHANGELIST_QUERIES = 8
 CASE_PAGE_QUERIES = 13
 # dashboard: session, user and analytics.dashboard()'s fixed aggregates.
 DASHBOARD_QUERIES = 15
+
+
+def test_call_queue_marks_calls_done_through_the_service(admin_client, superuser, cancelled_case):
+    from django_graceful_cancel.models import CallTask
+
+    task = CallTask.objects.create(case=cancelled_case, stage="thank_you", phone="+34600111222")
+    listing = admin_client.get(reverse("admin:graceful_cancel_calltask_changelist"))
+    assert "+34600111222" in listing.content.decode()
+    admin_client.post(
+        reverse("admin:graceful_cancel_calltask_changelist"),
+        {"action": "mark_done", "_selected_action": [task.pk]},
+    )
+    task.refresh_from_db()
+    assert task.status == "done" and task.done_at is not None
+    assert cancelled_case.events.filter(kind=EventKind.CALL_DONE, actor=superuser).exists()
+    # Follow-ups are listed read-only.
+    response = admin_client.get(reverse("admin:graceful_cancel_followup_changelist"))
+    assert response.status_code == 200
+    assert "confirmation" in response.content.decode()
+    assert admin_client.get(reverse("admin:graceful_cancel_followup_add")).status_code == 403

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from ..models import ExperimentVariant, OfferExperiment, PrivacyRequest, SaveCheck
+from .. import services
+from ..exceptions import GracefulCancelError
+from ..models import (
+    CallTask,
+    ExperimentVariant,
+    FollowUp,
+    OfferExperiment,
+    OptOut,
+    PrivacyRequest,
+    SaveCheck,
+)
 
 
 class VariantInline(admin.TabularInline):
@@ -60,3 +71,62 @@ class PrivacyRequestAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "kind", "subject", "actor_label", "cases")
     list_filter = ("kind",)
     search_fields = ("=subject",)
+
+
+# --- the follow-up outbox (issue 5), read here and changed through its services ---------------
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(ReadOnlyAdmin):
+    list_display = ("case", "stage", "channel", "status", "due_at", "sent_at", "attempts")
+    list_filter = ("status", "channel", "stage")
+    search_fields = ("=case__reference", "=provider_message_id")
+    list_select_related = ("case",)
+    show_full_result_count = False
+    ordering = ("-due_at",)
+
+
+@admin.register(CallTask)
+class CallTaskAdmin(ReadOnlyAdmin):
+    """The calls staff owe customers who chose the phone; "mark done" records the call."""
+
+    list_display = ("case", "stage", "phone", "status", "due_at", "assigned_to", "done_at")
+    list_filter = ("status", "stage")
+    search_fields = ("=case__reference",)
+    list_select_related = ("case", "assigned_to")
+    ordering = ("status", "due_at")
+    actions = ["mark_done"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Acting on a call is acting on its case.
+        return request.user.has_perm("graceful_cancel.change_cancellationcase")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+    @admin.action(description=_("Mark the call done"), permissions=["change"])
+    def mark_done(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = 0
+        for case_id in sorted(set(queryset.values_list("case_id", flat=True))):
+            try:
+                services.mark_call_done(case_id, actor=request.user)
+            except GracefulCancelError as error:
+                self.message_user(request, str(error.message), messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "Call recorded on %(count)d case.", "Call recorded on %(count)d cases.", done
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
+
+
+@admin.register(OptOut)
+class OptOutAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "channel", "source", "created_at")
+    list_filter = ("channel", "source")
+    list_select_related = ("customer",)
