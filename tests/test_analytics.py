@@ -398,6 +398,12 @@ def test_dashboard_date_range_and_csv(admin_client, history):
     ] in rows  # only the pause save is recent: 12 x 10 - 2 x 10
 
 
+def test_dashboard_default_range_is_the_last_year_up_to_today(admin_client, history):
+    form = admin_client.get(reverse("admin:graceful_cancel_dashboard")).context["form"]
+    today = timezone.localdate()
+    assert form.initial == {"start": today - timedelta(days=364), "end": today}
+
+
 def test_dashboard_rejects_a_backwards_range(admin_client, history):
     response = admin_client.get(
         reverse("admin:graceful_cancel_dashboard"), {"start": "2026-02-01", "end": "2026-01-01"}

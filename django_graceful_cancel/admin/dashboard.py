@@ -57,7 +57,12 @@ def date_range(request: HttpRequest) -> tuple[RangeForm, dt.datetime, dt.datetim
                 form.cleaned_data["end"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz
             )
     if not form.is_bound:
-        form = RangeForm(initial={"start": default_start.date(), "end": default_end.date()})
+        form = RangeForm(
+            initial={
+                "start": timezone.localtime(default_start).date(),
+                "end": (timezone.localtime(default_end) - dt.timedelta(days=1)).date(),
+            }
+        )
     return form, start, end
 
 
