@@ -46,6 +46,12 @@ demo: venv
 	@echo "Serving http://127.0.0.1:8000 : log in as alice / demo (or bruno for Spanish); staff: admin / admin"
 	cd example_project && DEMO=1 ../$(PY) manage.py runserver 127.0.0.1:8000
 
+# Next to `make demo`: sends follow-ups as they fall due (a demo "day" lasts half a second, so a
+# cancellation's whole sequence plays in the console in about 15 seconds; docs/followups.md).
+.PHONY: demo-followups
+demo-followups: venv
+	cd example_project && DEMO=1 ../$(PY) manage.py graceful_cancel_send_followups --forever --interval 0.5
+
 # The same demo on the Stripe backend, against localstripe on 127.0.0.1:8420 (docs/stripe.md).
 STRIPE_DEMO_ENV := DEMO=1 GRACEFUL_CANCEL_BACKEND=stripe STRIPE_API_BASE=http://127.0.0.1:8420
 .PHONY: stripe-server demo-stripe

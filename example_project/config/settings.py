@@ -122,7 +122,13 @@ GRACEFUL_CANCEL = {
     # The flow's pages extend the site's own base template and link back to the account page.
     "BASE_TEMPLATE": "shop/base.html",
     "ACCOUNT_URL": "shop:account",
+    # Links in follow-ups (unsubscribe, survey, reactivate) point here.
+    "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:8000"),
 }
+if DEMO:
+    # The demo plays the whole follow-up sequence (30 days) in 15 seconds, day or night: run
+    # `make demo-followups` next to `make demo` and watch the console (docs/followups.md).
+    GRACEFUL_CANCEL.update({"FOLLOWUP_SECONDS_PER_DAY": 0.5, "FOLLOWUP_QUIET_HOURS": None})
 
 # GRACEFUL_CANCEL_BACKEND=stripe runs the whole flow on Stripe instead of shop.Subscription:
 # against localstripe by default (start it with `make stripe-server` or `localstripe --port
