@@ -279,3 +279,114 @@ def celery_worker_factory(
     for worker in started:
         worker.stop()
         worker.output.close()
+
+
+class CeleryWorkerProcess:
+    """A real ``celery -A config worker`` process group started by ``celery_worker_factory``."""
+
+    def __init__(self, process: Any, output: Any, name: str) -> None:
+        self.process = process
+        self.output = output
+        self.name = name
+
+    def log(self) -> str:
+        self.output.seek(0)
+        return self.output.read().decode(errors="replace")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the main process and its pool children at once: a crashed machine."""
+        import signal
+
+        if self.alive():
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        """Warm shutdown (running tasks finish), then SIGKILL if it takes too long."""
+        import signal
+        import subprocess
+
+        if not self.alive():
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+@pytest.fixture
+def celery_worker_factory(django_db_setup: Any, django_db_blocker: Any, tmp_path: Any) -> Any:
+    """Start real Celery workers on the test database (PostgreSQL) and a broker URL.
+
+    ``start(broker, settings="tests.settings_followup_worker", concurrency=2, env={})`` returns a
+    ``CeleryWorkerProcess`` once the worker says it is ready; every worker still running at the
+    end of the test is stopped. Each worker runs in its own process group, so ``kill()`` takes
+    the pool children down with the main process.
+    """
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    started: list[CeleryWorkerProcess] = []
+
+    def start(
+        broker: str,
+        *,
+        settings: str = "tests.settings_followup_worker",
+        concurrency: int = 2,
+        env: dict[str, str] | None = None,
+        patience: float = 120,
+    ) -> CeleryWorkerProcess:
+        db = connection.settings_dict
+        name = f"gc-test-{os.getpid()}-{len(started)}"
+        output = open(tmp_path / f"{name}.out", "w+b")  # noqa: SIM115
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("celery")),
+                "-A",
+                "config",
+                "worker",
+                f"--concurrency={concurrency}",
+                "--pool=prefork",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--prefetch-multiplier=1",
+                "-n",
+                f"{name}@%h",
+            ],
+            cwd=root / "example_project",
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": settings,
+                "DATABASE_URL": (f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"),
+                "CELERY_BROKER_URL": broker,
+                "PYTHONPATH": os.pathsep.join([str(root), str(root / "example_project")]),
+                **(env or {}),
+            },
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        worker = CeleryWorkerProcess(process, output, name)
+        started.append(worker)
+        deadline = time.monotonic() + patience
+        while b" ready." not in (output.seek(0) or output.read()):
+            if not worker.alive():
+                pytest.fail("the Celery worker exited:\n" + worker.log())
+            if time.monotonic() > deadline:
+                pytest.fail("the Celery worker did not start:\n" + worker.log())
+            time.sleep(0.2)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+        worker.output.close()

@@ -65,3 +65,43 @@ class DownBackend(ModelSubscriptionBackend):
         if DownBackend.down:
             raise BackendError("billing provider timed out", transient=True)
         super().cancel(reference, at_period_end=at_period_end, case=case)
+
+
+class CrashingRecorder(BaseEmailBackend):
+    """For real workers: one line per accepted send ("<follow-up pk> <stage> <pid>") appended to
+    ``GC_SENT_LOG``; while the file ``GC_CRASH_MARKER`` exists, the send after the
+    ``GC_CRASH_AFTER``-th kills the whole worker (main process and pool children) with SIGKILL,
+    before the message is handed over: a machine dying in the middle of a batch.
+    """
+
+    def send_messages(self, email_messages: Any) -> int:
+        import os
+        import signal
+        import time
+
+        log = os.environ["GC_SENT_LOG"]
+        marker = os.environ.get("GC_CRASH_MARKER", "")
+        crash_after = int(os.environ.get("GC_CRASH_AFTER", "0") or 0)
+        delay = float(os.environ.get("GC_SEND_DELAY", "0") or 0)
+        for message in email_messages:
+            if marker and os.path.exists(marker):
+                with open(log, "a+") as handle:
+                    handle.seek(0)
+                    done = sum(1 for _ in handle)
+                if done >= crash_after:
+                    try:
+                        os.unlink(marker)  # exactly one process performs the crash
+                    except FileNotFoundError:
+                        pass
+                    else:
+                        os.killpg(os.getpgid(0), signal.SIGKILL)
+            if delay:
+                time.sleep(delay)
+            metadata = getattr(message, "metadata", {}) or {}
+            line = f"{metadata.get('followup', '?')} {metadata.get('stage', '?')} {os.getpid()}\n"
+            fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line.encode())
+            finally:
+                os.close(fd)
+        return len(email_messages)
