@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .choices import CaseStatus, OfferOutcome
@@ -164,6 +165,16 @@ def offer_cost_factors(kind: str, parameters: dict[str, Any] | None) -> tuple[De
     return Decimal(0), Decimal(0)
 
 
+def _localized(title: str, translations: dict[str, Any] | None) -> str:
+    """An offer's title in the active language, from a ``values()`` row (see TranslatableMixin)."""
+    language = (get_language() or "").lower()
+    for code in (language, language.split("-")[0]):
+        value = ((translations or {}).get(code) or {}).get("title")
+        if value:
+            return str(value)
+    return title or ""
+
+
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -207,7 +218,10 @@ def _over_time(cases: QuerySet, start: datetime | None, end: datetime | None) ->
 
 
 def _reasons(cases: QuerySet) -> dict[str, Any]:
-    labels = {r.pk: (r.slug, r.label) for r in Reason.objects.only("pk", "slug", "label")}
+    labels = {
+        r.pk: (r.slug, r.localized_label)
+        for r in Reason.objects.only("pk", "slug", "label", "translations")
+    }
     stated: dict[str, int] = {}
     root: dict[str, int] = {}
     pairs: dict[tuple[str, str], int] = {}
@@ -242,7 +256,7 @@ def _reasons(cases: QuerySet) -> dict[str, Any]:
 def _offers_by_reason(cases: QuerySet) -> list[dict[str, Any]]:
     rows = (
         OfferPresentation.objects.filter(case__in=cases)
-        .values("case__reason__slug", "offer__slug", "offer__title")
+        .values("case__reason__slug", "offer__slug", "offer__title", "offer__translations")
         .annotate(
             presented=Count("pk"),
             accepted=Count("pk", filter=Q(outcome=OfferOutcome.ACCEPTED)),
@@ -253,7 +267,7 @@ def _offers_by_reason(cases: QuerySet) -> list[dict[str, Any]]:
         {
             "reason": row["case__reason__slug"] or "none",
             "offer": row["offer__slug"],
-            "title": row["offer__title"],
+            "title": _localized(row["offer__title"], row["offer__translations"]),
             "presented": row["presented"],
             "accepted": row["accepted"],
             "acceptance_rate": _rate(row["accepted"], row["presented"]),
@@ -379,6 +393,7 @@ def _experiments(cases: QuerySet) -> list[dict[str, Any]]:
             "variant_id",
             "variant__offer__slug",
             "variant__offer__title",
+            "variant__offer__translations",
             "is_holdout",
         )
         .annotate(n=Count("pk"), kept=Count("pk", filter=Q(case__status__in=RETAINED_STATUSES)))
@@ -402,7 +417,9 @@ def _experiments(cases: QuerySet) -> list[dict[str, Any]]:
                 row["variant_id"],
                 {
                     "offer": row["variant__offer__slug"],
-                    "title": row["variant__offer__title"],
+                    "title": _localized(
+                        row["variant__offer__title"], row["variant__offer__translations"]
+                    ),
                     "cases": 0,
                     "retained": 0,
                 },

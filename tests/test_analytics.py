@@ -437,3 +437,14 @@ def test_dashboard_figures_are_cached_until_refreshed(admin_client, history):
     with override_settings(GRACEFUL_CANCEL=gc_settings(DASHBOARD_CACHE_SECONDS=0)):
         _case(CaseStatus.CANCELLED, "price")
         assert admin_client.get(url).context["data"]["summary"]["total"] == 9
+
+
+def test_catalogue_labels_follow_the_staff_language(history):
+    from django.utils import translation
+
+    with translation.override("es"):
+        data = analytics.dashboard(*analytics.default_range())
+    labels = {r["reason"]: r["label"] for r in data["reasons"]["rows"]}
+    assert labels["price"] == "Cuesta demasiado para lo que recibo"
+    titles = {o["offer"]: o["title"] for o in data["offers_by_reason"]}
+    assert titles["discount-30-3m"] == "30 % de descuento durante los próximos 3 meses"

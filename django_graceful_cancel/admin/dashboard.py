@@ -23,6 +23,14 @@ from django.utils.translation import gettext_lazy as _
 from .. import analytics
 from ..conf import app_settings
 
+#: Follow-up funnel stages as staff read them.
+FUNNEL_LABELS = {
+    "created": _("created"),
+    "sent": _("sent"),
+    "delivered": _("delivered"),
+    "opened": _("opened"),
+}
+
 #: Colours with enough contrast on white, told apart by more than hue (the tables carry numbers).
 COLOURS = ("#205493", "#d9822b", "#2e8540", "#981b1e", "#6f42c1")
 
@@ -105,6 +113,10 @@ def dashboard_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
         if data.get("computed_at")
         else None,
         "charts": charts(data),
+        "funnel": [
+            {**stage, "label": FUNNEL_LABELS.get(stage["stage"], stage["stage"])}
+            for stage in (data["follow_ups"] or {}).get("stages", [])
+        ],
     }
     return TemplateResponse(request, "admin/django_graceful_cancel/dashboard.html", context)
 
@@ -284,7 +296,7 @@ def charts(data: dict[str, Any]) -> dict[str, Any]:
         ),
         "funnel": bar_chart(
             gettext("Follow-up delivery funnel"),
-            [(s["stage"], [s["count"]]) for s in funnel],
+            [(str(FUNNEL_LABELS.get(s["stage"], s["stage"])), [s["count"]]) for s in funnel],
             [gettext("Follow-ups")],
         ),
         "surveys": bar_chart(
