@@ -544,7 +544,7 @@ def record_tracking_event(event: Any, *, esp_name: str = "") -> FollowUp | None:
             except IntegrityError:
                 return None  # already applied
         row = (
-            FollowUp.objects.select_for_update()
+            FollowUp.objects.select_for_update(of=("self",))
             .select_related("case", "case__customer")
             .get(pk=followup.pk)
         )
