@@ -276,3 +276,23 @@ def test_a_save_set_to_end_at_period_end_is_not_kept(make_customer, catalogue):
     Subscription.objects.filter(user=case.customer).update(cancel_at_period_end=True)
     check = services.check_save(case, 30)
     assert check.still_active is False
+
+
+def test_no_login_declarations_are_exported_and_erased(customer, staff_user, alice_cases):
+    from django_graceful_cancel.models import CancellationDeclaration
+
+    declaration = CancellationDeclaration.objects.create(
+        name="Alice Example",
+        email="alice@example.com",
+        contract="Standard plan",
+        customer=customer,
+        case=alice_cases[1],
+    )
+    data = services.export_customer_data(customer, actor=staff_user)
+    [exported] = data["cancellation_declarations"]
+    assert (exported["name"], exported["email"]) == ("Alice Example", "alice@example.com")
+    services.erase_customer(customer, actor=staff_user)
+    declaration.refresh_from_db()
+    assert (declaration.name, declaration.email, declaration.contract) == ("", "", "")
+    assert declaration.customer_id is None
+    assert declaration.received_at is not None  # when the cancellation was received stays

@@ -338,6 +338,19 @@ def export_customer_data(customer: Any, *, actor: Actor) -> dict[str, Any]:
     for note in StaffNote.objects.filter(case_id__in=case_ids):
         notes.setdefault(note.case_id, []).append({"at": note.created_at, "note": note.body})
     followups = _followups_of(case_ids)
+    declarations = _declarations_of(customer.pk, case_ids).values(
+        "reference",
+        "status",
+        "name",
+        "email",
+        "contract",
+        "termination",
+        "extraordinary_reason",
+        "requested_end_date",
+        "language",
+        "received_at",
+        "case_id",
+    )
     exclude = {"id", "customer", "owner"}
     data = {
         "customer": {
@@ -361,6 +374,7 @@ def export_customer_data(customer: Any, *, actor: Actor) -> dict[str, Any]:
             }
             for case in cases
         ],
+        "cancellation_declarations": list(declarations),
     }
     data = _plain(data)
     with transaction.atomic():
@@ -391,6 +405,17 @@ def _followups_of(case_ids: list[int]) -> dict[int, list]:
     for row in model.objects.filter(case_id__in=case_ids).values():
         found.setdefault(row["case_id"], []).append(row)
     return found
+
+
+def _declarations_of(customer_id: int, case_ids: list[int]) -> Any:
+    """No-login cancellation declarations (the EU profile) of this customer or their cases."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model("graceful_cancel", "CancellationDeclaration")
+    except LookupError:
+        return CaseEvent.objects.none()
+    return model.objects.filter(Q(customer_id=customer_id) | Q(case_id__in=case_ids))
 
 
 def _scrub(data: dict[str, Any]) -> dict[str, Any]:
@@ -435,6 +460,17 @@ def erase_customer(customer: Any, *, actor: Actor) -> PrivacyRequest:
                 event.actor = None
         CaseEvent.objects.bulk_update(events, ["data", "actor"], batch_size=500)
         _erase_followups(case_ids)
+        declarations = _declarations_of(customer_id, case_ids)
+        if declarations.model is not CaseEvent:
+            declarations.update(
+                customer=None,
+                name="",
+                email="",
+                contract="",
+                extraordinary_reason="",
+                staff_note="",
+                client_hash="",
+            )
         request = _record(
             PrivacyRequest.Kind.ERASE,
             subject=str(customer_id),
