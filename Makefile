@@ -88,7 +88,8 @@ test-sqlite: venv sysdeps
 test-postgres: venv
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
-test: lint test-sqlite
+# The docs build in ~3 s: a broken link fails `make test` like a failing test.
+test: lint docs test-sqlite
 ifeq ($(RUN_PG),1)
 	$(MAKE) test-postgres
 endif
