@@ -23,6 +23,7 @@ from .models import (
     ExperimentAssignment,
     OfferPresentation,
     Reason,
+    RetentionOffer,
     SaveCheck,
 )
 
@@ -42,6 +43,19 @@ def save_rate(saved: int, cancelled: int) -> float | None:
     return round(saved / decided, 4) if decided else None
 
 
+def _via_case(start: datetime | None, end: datetime | None) -> dict[str, Any]:
+    """The date range as filters on a model related to the case.
+
+    A join on the case's date is several times faster on PostgreSQL than ``case__in=<subquery>``.
+    """
+    via: dict[str, Any] = {}
+    if start is not None:
+        via["case__created_at__gte"] = start
+    if end is not None:
+        via["case__created_at__lt"] = end
+    return via
+
+
 def summary(start: datetime | None = None, end: datetime | None = None) -> dict[str, Any]:
     """Counts by status and reason, the save rate and offer acceptance (3 queries)."""
     cases = cases_between(start, end)
@@ -52,7 +66,7 @@ def summary(start: datetime | None = None, end: datetime | None = None) -> dict[
         (row["reason__slug"] or "none"): row["n"]
         for row in cases.values("reason__slug").annotate(n=Count("pk")).order_by("reason__slug")
     }
-    offers = OfferPresentation.objects.filter(case__in=cases)
+    offers = OfferPresentation.objects.filter(**_via_case(start, end))
     offer_rows = (
         offers.values("offer__slug")
         .annotate(
@@ -99,7 +113,12 @@ def summary(start: datetime | None = None, end: datetime | None = None) -> dict[
 #: has no offer to accept and "saved" alone would make the comparison meaningless.
 RETAINED_STATUSES = (CaseStatus.SAVED, CaseStatus.ABANDONED, CaseStatus.REACTIVATED)
 
-_MONTHS_PER_INTERVAL = {"day": Decimal(1) / 30, "week": Decimal(1) / 4, "month": 1, "year": 12}
+_MONTHS_PER_INTERVAL: dict[str, Decimal] = {
+    "day": Decimal(1) / 30,
+    "week": Decimal(1) / 4,
+    "month": Decimal(1),
+    "year": Decimal(12),
+}
 
 #: Follow-up statuses in funnel order; a row in a later stage has passed the earlier ones.
 FUNNEL_STAGES = ("created", "sent", "delivered", "opened")
@@ -217,11 +236,8 @@ def _over_time(cases: QuerySet, start: datetime | None, end: datetime | None) ->
     return {"unit": unit, "points": points}
 
 
-def _reasons(cases: QuerySet) -> dict[str, Any]:
-    labels = {
-        r.pk: (r.slug, r.localized_label)
-        for r in Reason.objects.only("pk", "slug", "label", "translations")
-    }
+def _reasons(cases: QuerySet, reasons: dict[int, Reason]) -> dict[str, Any]:
+    labels = {pk: (r.slug, r.localized_label) for pk, r in reasons.items()}
     stated: dict[str, int] = {}
     root: dict[str, int] = {}
     pairs: dict[tuple[str, str], int] = {}
@@ -253,45 +269,53 @@ def _reasons(cases: QuerySet) -> dict[str, Any]:
     }
 
 
-def _offers_by_reason(cases: QuerySet) -> list[dict[str, Any]]:
+def _offers_by_reason(
+    via: dict[str, Any], reasons: dict[int, Reason], offers: dict[int, RetentionOffer]
+) -> list[dict[str, Any]]:
+    # Grouped by ids, named from the catalogue in Python: joining the names costs a third more.
     rows = (
-        OfferPresentation.objects.filter(case__in=cases)
-        .values("case__reason__slug", "offer__slug", "offer__title", "offer__translations")
+        OfferPresentation.objects.filter(**via)
+        .values("case__reason_id", "offer_id")
         .annotate(
             presented=Count("pk"),
             accepted=Count("pk", filter=Q(outcome=OfferOutcome.ACCEPTED)),
         )
-        .order_by("case__reason__slug", "offer__slug")
+        .order_by()
     )
-    return [
-        {
-            "reason": row["case__reason__slug"] or "none",
-            "offer": row["offer__slug"],
-            "title": _localized(row["offer__title"], row["offer__translations"]),
-            "presented": row["presented"],
-            "accepted": row["accepted"],
-            "acceptance_rate": _rate(row["accepted"], row["presented"]),
-        }
-        for row in rows
-    ]
+    found = []
+    for row in rows:
+        reason = reasons.get(row["case__reason_id"])
+        offer = offers[row["offer_id"]]
+        found.append(
+            {
+                "reason": reason.slug if reason is not None else "none",
+                "offer": offer.slug,
+                "title": offer.localized_title,
+                "presented": row["presented"],
+                "accepted": row["accepted"],
+                "acceptance_rate": _rate(row["accepted"], row["presented"]),
+            }
+        )
+    return sorted(found, key=lambda r: (r["reason"], r["offer"]))
 
 
-def _revenue_kept(cases: QuerySet) -> dict[str, Any]:
+def _revenue_kept(via: dict[str, Any], offers: dict[int, RetentionOffer]) -> dict[str, Any]:
     """Per currency: months of price kept by saves, minus what the accepted offers gave away."""
     horizon = Decimal(app_settings.REVENUE_HORIZON_MONTHS)
     rows = (
         OfferPresentation.objects.filter(
-            case__in=cases, outcome=OfferOutcome.ACCEPTED, case__status=CaseStatus.SAVED
+            **via, outcome=OfferOutcome.ACCEPTED, case__status=CaseStatus.SAVED
         )
-        .values("offer__kind", "offer__parameters", "case__billing_interval", "case__currency")
+        .values("offer_id", "case__billing_interval", "case__currency")
         .annotate(n=Count("pk"), price=Sum("case__price"))
         .order_by()
     )
     totals: dict[str, dict[str, Decimal]] = {}
     for row in rows:
-        months = Decimal(_MONTHS_PER_INTERVAL.get(row["case__billing_interval"] or "month", 1))
+        months = _MONTHS_PER_INTERVAL.get(row["case__billing_interval"] or "month", Decimal(1))
         monthly = (row["price"] or Decimal(0)) / months
-        factor, fixed = offer_cost_factors(row["offer__kind"], row["offer__parameters"])
+        offer = offers[row["offer_id"]]
+        factor, fixed = offer_cost_factors(offer.kind, offer.parameters)
         money = totals.setdefault(
             row["case__currency"] or "",
             {"saves": Decimal(0), "gross": Decimal(0), "offer_cost": Decimal(0)},
@@ -313,7 +337,7 @@ def _revenue_kept(cases: QuerySet) -> dict[str, Any]:
     }
 
 
-def _follow_up_funnel(cases: QuerySet) -> dict[str, Any] | None:
+def _follow_up_funnel(via: dict[str, Any]) -> dict[str, Any] | None:
     """Follow-up rows by status, when the follow-up outbox (issue 5) is installed."""
     from django.apps import apps
 
@@ -322,9 +346,7 @@ def _follow_up_funnel(cases: QuerySet) -> dict[str, Any] | None:
     except LookupError:
         return None
     by_status: dict[str, int] = {}
-    for row in (
-        model.objects.filter(case__in=cases).values("status").annotate(n=Count("pk")).order_by()
-    ):
+    for row in model.objects.filter(**via).values("status").annotate(n=Count("pk")).order_by():
         by_status[row["status"]] = row["n"]
     total = sum(by_status.values())
     stages = []
@@ -352,11 +374,11 @@ def _surveys(cases: QuerySet) -> dict[str, Any]:
     }
 
 
-def _save_checks(cases: QuerySet, decided_mature: int) -> dict[str, Any]:
+def _save_checks(via: dict[str, Any], decided_mature: int) -> dict[str, Any]:
     days_list = sorted(set(app_settings.SAVE_CHECK_DAYS))
     counts = {d: {"checked": 0, "still_active": 0} for d in days_list}
     for row in (
-        SaveCheck.objects.filter(case__in=cases)
+        SaveCheck.objects.filter(**via)
         .values("days")
         .annotate(n=Count("pk"), active=Count("pk", filter=Q(still_active=True)))
         .order_by()
@@ -382,9 +404,9 @@ def _save_checks(cases: QuerySet, decided_mature: int) -> dict[str, Any]:
     }
 
 
-def _experiments(cases: QuerySet) -> list[dict[str, Any]]:
+def _experiments(via: dict[str, Any]) -> list[dict[str, Any]]:
     rows = (
-        ExperimentAssignment.objects.filter(case__in=cases)
+        ExperimentAssignment.objects.filter(**via)
         .exclude(case__status=CaseStatus.OPEN)
         .values(
             "experiment_id",
@@ -462,6 +484,14 @@ def default_range() -> tuple[datetime, datetime]:
 def dashboard(start: datetime | None = None, end: datetime | None = None) -> dict[str, Any]:
     """Every figure of the retention dashboard for cases started in ``[start, end)``."""
     cases = cases_between(start, end)
+    via = _via_case(start, end)
+    reasons = {r.pk: r for r in Reason.objects.only("pk", "slug", "label", "translations")}
+    offers = {
+        o.pk: o
+        for o in RetentionOffer.objects.only(
+            "pk", "slug", "title", "translations", "kind", "parameters"
+        )
+    }
     base = summary(start, end)
     by_status = base["by_status"]
     cancelled = by_status[CaseStatus.CANCELLED] + by_status[CaseStatus.REACTIVATED]
@@ -476,18 +506,18 @@ def dashboard(start: datetime | None = None, end: datetime | None = None) -> dic
         "end": end.isoformat() if end else None,
         "summary": base,
         "over_time": _over_time(cases, start, end),
-        "reasons": _reasons(cases),
-        "offers_by_reason": _offers_by_reason(cases),
-        "follow_ups": _follow_up_funnel(cases),
+        "reasons": _reasons(cases, reasons),
+        "offers_by_reason": _offers_by_reason(via, reasons, offers),
+        "follow_ups": _follow_up_funnel(via),
         "surveys": _surveys(cases),
         "reactivations": {
             "reactivated": by_status[CaseStatus.REACTIVATED],
             "cancelled": cancelled,
             "win_back_rate": _rate(by_status[CaseStatus.REACTIVATED], cancelled),
         },
-        "revenue": _revenue_kept(cases),
-        "save_checks": _save_checks(cases, decided_mature),
-        "experiments": _experiments(cases),
+        "revenue": _revenue_kept(via, offers),
+        "save_checks": _save_checks(via, decided_mature),
+        "experiments": _experiments(via),
     }
 
 
