@@ -675,7 +675,9 @@ def answer_survey(
         if case.survey_answered_at is not None:
             raise InvalidTransition(code="survey_already_answered")
         case.survey_score = score
-        case.survey_comment = (comment or "").strip()[:5000]
+        # The link page posts the comment without a form: drop NUL (PostgreSQL text cannot
+        # hold it, and it would be a 500).
+        case.survey_comment = (comment or "").replace("\x00", "").strip()[:5000]
         case.survey_answered_at = timezone.now()
         case.save(update_fields=["survey_score", "survey_comment", "survey_answered_at"])
         case.log(EventKind.SURVEY_ANSWERED, actor=actor, data={"score": score})

@@ -206,3 +206,36 @@ def test_pages_refuse_oversized_text_without_a_500(client, make_customer, catalo
     assert response.status_code < 500
     case = CancellationCase.objects.filter(customer=user).first()
     assert case is None or len(case.reason_detail) <= 5000
+
+
+# --- NUL bytes: PostgreSQL text cannot hold them; every input must answer 400, not 500 ---------
+
+
+def test_nul_bytes_are_refused_by_the_api_and_pages(client, make_customer, catalogue):
+    user = make_customer("nul")
+    client.force_login(user)
+    created = client.post(reverse("graceful_cancel_api:case-list"), {}, "application/json")
+    reference = created.json()["reference"]
+    response = client.post(
+        reverse("graceful_cancel_api:case-reason", args=[reference]),
+        {"reason": "other", "detail": "a\x00b"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    response = client.post(
+        reverse("graceful_cancel:start"),
+        {"reason": "other", "detail": "a\x00b", "action": "continue"},
+    )
+    assert response.status_code < 500
+
+
+def test_nul_bytes_in_a_survey_answer_never_break_the_link_page(client, customer, catalogue):
+    from django_graceful_cancel import links
+
+    case, _ = services.start_case(customer)
+    services.confirm_cancellation(case)
+    url = reverse("graceful_cancel:link_survey", args=[links.make_token("survey", case.pk)])
+    response = client.post(url, {"score": "7", "comment": "fine\x00 thanks"})
+    assert response.status_code < 500
+    case.refresh_from_db()
+    assert "\x00" not in case.survey_comment
