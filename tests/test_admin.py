@@ -578,8 +578,8 @@ CHANGELIST_QUERIES = 8
 # follow-ups, call tasks, notes, save checks, timeline), experiment arm, content type, reason and
 # owner choices.
 CASE_PAGE_QUERIES = 13
-# dashboard: session, user and analytics.dashboard()'s fixed aggregates.
-DASHBOARD_QUERIES = 15
+# dashboard: session, user, the catalogue (reasons, offers) and the fixed aggregates.
+DASHBOARD_QUERIES = 16
 
 
 def test_call_queue_marks_calls_done_through_the_service(admin_client, superuser, cancelled_case):
