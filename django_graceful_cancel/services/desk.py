@@ -191,6 +191,8 @@ def assign_experiment(case: CancellationCase) -> ExperimentAssignment | None:
     if experiment is None:
         return None
     variants = list(experiment.variants.select_related("offer").filter(offer__is_active=True))
+    if not variants:
+        return None  # nothing to compare: an empty holdout-only arm would skew the figures
     point = _bucket(experiment.pk, case.reference)
     holdout_share = experiment.holdout_percent / 100
     variant = None
