@@ -104,6 +104,9 @@ class CallTaskAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in self.model._meta.fields]
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        pass  # every field is read-only; calls are recorded through the "mark done" action
+
     @admin.action(description=_("Mark the call done"), permissions=["change"])
     def mark_done(self, request: HttpRequest, queryset: QuerySet) -> None:
         done = 0
