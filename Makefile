@@ -122,3 +122,10 @@ matrix: venv
 # without the browser and real-worker tests.
 corners: venv
 	$(NOX) -t corners $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS),)
+
+# --- Benchmarks (issue 8): not part of `make test` ------------------------------------------
+# One table, each figure next to a baseline measured in the same run (docs/performance.md).
+# Sizes: BENCH_CASES (1,000,000), BENCH_FLOWS (300), BENCH_SWEEP_ROWS (100,000), BENCH_WORKERS.
+.PHONY: bench
+bench: venv
+	$(PY) benchmarks/run.py

@@ -1,0 +1,89 @@
+"""Shared by the benchmark scripts: the databases, Django set-up, tables and data."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+SETTINGS = "benchmarks.settings"
+
+
+def db_url(name: str) -> str:
+    return f"{PG}/{name}"
+
+
+def pythonpath() -> str:
+    return os.pathsep.join([str(ROOT), str(ROOT / "example_project")])
+
+
+def bench_env(database: str, **extra: str) -> dict[str, str]:
+    """Environment of a benchmark subprocess (gunicorn, celery, a measurement)."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": SETTINGS,
+        "DATABASE_URL": db_url(database),
+        "PYTHONPATH": pythonpath(),
+        **extra,
+    }
+
+
+def setup(database: str) -> None:
+    """Configure Django in this process for ``database`` (which must exist)."""
+    sys.path[:0] = [str(ROOT), str(ROOT / "example_project")]
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
+    os.environ["DATABASE_URL"] = db_url(database)
+    import django
+
+    django.setup()
+
+
+def ensure_database(database: str) -> None:
+    import psycopg
+
+    admin = urlparse(db_url("postgres")).geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
+            conn.execute(f'CREATE DATABASE "{database}"')
+
+
+def build(cases: int) -> dict[str, Any]:
+    """Tables from the models (the app's migrations are regenerated at release time; nothing is
+    written to disk) and ``load_demo_data --cases N`` (bulk inserts; existing history kept)."""
+    import time
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import override_settings
+
+    from django_graceful_cancel.models import CancellationCase
+
+    with override_settings(MIGRATION_MODULES={"graceful_cancel": None}):
+        call_command("migrate", verbosity=0)
+        call_command("migrate", run_syncdb=True, verbosity=0)
+    started = time.perf_counter()
+    devnull = open(os.devnull, "w")  # noqa: SIM115
+    call_command("load_demo_data", "--cases", str(cases), "--batch-size", "10000", stdout=devnull)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {
+        "cases": CancellationCase.objects.count(),
+        "load_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def emit(result: Any) -> None:
+    """Scripts print their result as one JSON line last; the runner reads it."""
+    print("RESULT " + json.dumps(result, default=str), flush=True)
+
+
+def read_result(output: str) -> Any:
+    for line in reversed(output.splitlines()):
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    raise RuntimeError("no RESULT line in:\n" + output[-4000:])
