@@ -86,6 +86,7 @@ def drive(paths: str, tokens: list[str], concurrency: int) -> dict[str, Any]:
         "p50": statistics.median(latencies),
         "p95": percentile(latencies, 95),
         "p99": percentile(latencies, 99),
+        **{f"p50 {step}": statistics.median(ms) for step, ms in result["steps"].items() if ms},
     }
 
 

@@ -23,11 +23,14 @@ def run(job: dict) -> dict:
     for flow in job["flows"]:
         work.put(flow)
     latencies: list[float] = []
+    steps: dict[str, list[float]] = {"start": [], "reason": [], "confirm": []}
     errors: list[str] = []
     lock = threading.Lock()
     baseline = job["paths"] == "baseline"
 
-    def request(conn: http.client.HTTPConnection, path: str, token: str, body: dict) -> dict:
+    def request(
+        conn: http.client.HTTPConnection, step: str, path: str, token: str, body: dict
+    ) -> dict:
         payload = json.dumps(body)
         began = time.perf_counter()
         conn.request(
@@ -41,6 +44,7 @@ def run(job: dict) -> dict:
         elapsed = (time.perf_counter() - began) * 1000
         with lock:
             latencies.append(elapsed)
+            steps[step].append(elapsed)
             if response.status >= 300:
                 errors.append(f"{path} {response.status} {data[:200]!r}")
         return json.loads(data) if data and response.status < 300 else {}
@@ -53,17 +57,19 @@ def run(job: dict) -> dict:
             except queue.Empty:
                 break
             if baseline:
-                case = request(conn, "/bench/baseline/cases/", token, {})
+                case = request(conn, "start", "/bench/baseline/cases/", token, {})
                 key = case.get("id")
                 root = f"/bench/baseline/cases/{key}"
             else:
-                case = request(conn, "/api/cancel/cases/", token, {})
+                case = request(conn, "start", "/api/cancel/cases/", token, {})
                 key = case.get("reference")
                 root = f"/api/cancel/cases/{key}"
             if key is None:
                 continue
-            request(conn, f"{root}/reason/", token, {"reason": "price", "detail": "too dear"})
-            request(conn, f"{root}/confirm/", token, {})
+            request(
+                conn, "reason", f"{root}/reason/", token, {"reason": "price", "detail": "too dear"}
+            )
+            request(conn, "confirm", f"{root}/confirm/", token, {})
         conn.close()
 
     threads = [threading.Thread(target=worker) for _ in range(job["concurrency"])]
@@ -72,7 +78,8 @@ def run(job: dict) -> dict:
         thread.start()
     for thread in threads:
         thread.join()
-    return {"latencies": latencies, "errors": errors, "seconds": time.perf_counter() - began}
+    seconds = time.perf_counter() - began
+    return {"latencies": latencies, "steps": steps, "errors": errors, "seconds": seconds}
 
 
 if __name__ == "__main__":

@@ -126,6 +126,27 @@ def main() -> None:
         "api: POST accept-offer/", reverse("graceful_cancel_api:case-accept-offer", args=[ref2]), {}
     )
 
+    # --- the hand-written baseline of the load test (benchmarks/baseline.py) -----------------
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=customer("bench-baseline")).key
+    auth = {"HTTP_AUTHORIZATION": f"Token {token}", "content_type": "application/json"}
+    raw = Client()
+    made = measure(
+        "baseline: POST cases/ (start)",
+        lambda: raw.post("/bench/baseline/cases/", {}, **auth),
+        (201,),
+    )
+    key = made.json()["id"]
+    measure(
+        "baseline: POST reason/",
+        lambda: raw.post(f"/bench/baseline/cases/{key}/reason/", {"reason": "price"}, **auth),
+    )
+    measure(
+        "baseline: POST confirm/",
+        lambda: raw.post(f"/bench/baseline/cases/{key}/confirm/", {}, **auth),
+    )
+
     # --- staff -------------------------------------------------------------------------------
     staff = Client()
     staff.force_login(get_user_model().objects.get(username="admin"))

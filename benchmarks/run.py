@@ -152,6 +152,16 @@ def main() -> None:
     )
     for p in ("p50", "p95", "p99"):
         row(f"API latency {p} ms", app[p], base[p], ratio(app[p], base[p]), "≤ 1.50")
+    for step, name in (
+        ("start", "POST cases/ (start)"),
+        ("reason", "POST reason/"),
+        ("confirm", "POST confirm/"),
+    ):
+        app_q, base_q = large["queries"][f"api: {name}"], large["queries"][f"baseline: {name}"]
+        row(f"API queries, {step} (why the gap)", app_q, base_q, ratio(app_q, base_q), "")
+    for step in ("start", "reason", "confirm"):
+        key = f"p50 {step}"
+        row(f"API latency p50 ms, {step} only", app[key], base[key], ratio(app[key], base[key]), "")
 
     rows.append(
         (
