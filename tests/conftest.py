@@ -207,7 +207,8 @@ class CeleryWorkerProcess:
 def celery_worker_factory(django_db_setup: Any, django_db_blocker: Any, tmp_path: Any) -> Any:
     """Start real Celery workers on the test database (PostgreSQL) and a broker URL.
 
-    ``start(broker, settings="tests.settings_followup_worker", concurrency=2, env={})`` returns a
+    ``start(broker, settings="tests.settings_followup_worker", concurrency=2, env={}, queues="")``
+    (``queues``: consume only these, so parallel test runs on one Redis DB never share tasks) returns a
     ``CeleryWorkerProcess`` once the worker says it is ready; every worker still running at the
     end of the test is stopped. Each worker runs in its own process group, so ``kill()`` takes
     the pool children down with the main process.
@@ -226,6 +227,7 @@ def celery_worker_factory(django_db_setup: Any, django_db_blocker: Any, tmp_path
         settings: str = "tests.settings_followup_worker",
         concurrency: int = 2,
         env: dict[str, str] | None = None,
+        queues: str = "",
         patience: float = 120,
     ) -> CeleryWorkerProcess:
         db = connection.settings_dict
@@ -246,6 +248,7 @@ def celery_worker_factory(django_db_setup: Any, django_db_blocker: Any, tmp_path
                 "--prefetch-multiplier=1",
                 "-n",
                 f"{name}@%h",
+                *(["-Q", queues] if queues else []),
             ],
             cwd=root / "example_project",
             env={

@@ -11,6 +11,7 @@ is never stopped).
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 import time
@@ -98,13 +99,10 @@ def due_confirmations(django_user_model: Any, count: int) -> list[int]:
 @pytest.fixture
 def shared_broker() -> Iterator[str]:
     require_service("Redis", port_open("127.0.0.1", 6379), "the shared Redis (DB 7)")
-    import redis
-
-    redis.Redis.from_url(SHARED_BROKER).flushdb()
+    # No flush: other runs may use DB 7 at the same time; each run has its own queue.
     use_celery_broker(SHARED_BROKER)
     yield SHARED_BROKER
     use_celery_broker("memory://")
-    redis.Redis.from_url(SHARED_BROKER).flushdb()
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
@@ -121,9 +119,19 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
         "GC_SEND_DELAY": "0.005",
         "GC_SENDING_TIMEOUT_MINUTES": "0.05",  # a dead worker's claimed rows return after 3 s
     }
-    first = celery_worker_factory(shared_broker, settings=SETTINGS, concurrency=2, env=env)
+    # A queue of this run's own: another test run on the same Redis DB never takes its tasks.
+    queue = f"gc-reliability-{os.getpid()}"
+
+    def sweep() -> None:
+        tasks.sweep_followups.apply_async(
+            kwargs={"batch_size": 50, "max_batches": 100}, queue=queue
+        )
+
+    first = celery_worker_factory(
+        shared_broker, settings=SETTINGS, concurrency=2, env=env, queues=queue
+    )
     for _ in range(2):
-        tasks.sweep_followups.delay(batch_size=50, max_batches=100)
+        sweep()
     wait_for(lambda: not first.alive(), "the worker to crash")
 
     before = len(sent_lines(log))
@@ -131,12 +139,12 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     stranded = FollowUp.objects.filter(status=FollowUpStatus.SENDING).count()
     assert stranded > 0, "the crash did not land in the middle of a claimed batch"
 
-    celery_worker_factory(shared_broker, settings=SETTINGS, concurrency=2, env=env)
+    celery_worker_factory(shared_broker, settings=SETTINGS, concurrency=2, env=env, queues=queue)
 
     def all_sent() -> bool:
         if not FollowUp.objects.exclude(status=FollowUpStatus.SENT).exists():
             return True
-        tasks.sweep_followups.delay(batch_size=50, max_batches=100)  # what beat does
+        sweep()  # what beat does
         time.sleep(1.5)
         return False
 
