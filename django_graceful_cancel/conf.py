@@ -74,10 +74,11 @@ DEFAULTS: dict[str, Any] = {
     "SITE_NAME": None,
     # --- Follow-ups (docs/followups.md) ---------------------------------------------------------
     # Sequences by reason slug, plus "default" for every other reason (and no reason). Each is a
-    # list of steps: {"stage": "thank_you", "days": 3, "channel": "preferred", "consent": False,
+    # list of steps: {"stage": "thank_you", "days": 3, "channel": "preferred", "consent": True,
     # "template": "thank_you"}. "channel" is "preferred" (the customer's choice) or a channel;
-    # "consent": True sends the step only to customers who agreed to follow-ups; "template"
-    # defaults to the stage. A "default" left out keeps the built-in one (sequences.py).
+    # "consent": True sends the step only to customers who agreed to follow-ups (without consent,
+    # any step goes by email only); "template" defaults to the stage. A "default" left out keeps
+    # the built-in one (sequences.py: only the confirmation goes without consent).
     "FOLLOWUP_SEQUENCES": {},
     # How many seconds a sequence "day" lasts: 86400 in production; the demo sets 0.5 so the
     # whole sequence (30 days) plays in 15 seconds. Also scales the one-message-per-day spacing.

@@ -40,7 +40,11 @@ class ReasonForm(forms.Form):
         widget=forms.RadioSelect,
     )
     contact_consent = forms.BooleanField(
-        label=_("You may contact me about this cancellation (for example a short survey)."),
+        # Everything after the receipt depends on this box (sequences.py): say what it covers.
+        label=_(
+            "You may contact me about this cancellation (a thank-you, a short survey, an offer "
+            "to come back)."
+        ),
         required=False,
         initial=False,
     )

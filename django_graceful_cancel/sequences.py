@@ -33,10 +33,11 @@ if TYPE_CHECKING:
 
 #: The product's defaults: confirm at once, thank after 3 days, survey after 7, win back after 30.
 DEFAULT_SEQUENCE: list[dict[str, Any]] = [
+    # The receipt of the cancellation: everyone gets it, by email (the law asks for it).
     {"stage": "confirmation", "days": 0, "channel": "email"},
-    {"stage": "thank_you", "days": 3, "channel": "preferred"},
-    {"stage": "survey", "days": 7, "channel": "preferred"},
-    # A win-back is marketing: only for customers who agreed to hear from us.
+    # Everything else is contact the customer may refuse: only for those who ticked the box.
+    {"stage": "thank_you", "days": 3, "channel": "preferred", "consent": True},
+    {"stage": "survey", "days": 7, "channel": "preferred", "consent": True},
     {"stage": "winback", "days": 30, "channel": "preferred", "consent": True},
 ]
 
@@ -106,9 +107,16 @@ def sequence_for(case: CancellationCase) -> list[Step]:
 
 
 def resolve_channel(case: CancellationCase, step: Step) -> str:
-    """The channel a step goes out on: phone-based channels need a phone number, else email."""
+    """The channel a step goes out on.
+
+    SMS, WhatsApp and calls need the customer's consent and a phone number, else email: a
+    customer who did not tick the box declined to be contacted, so the channel they picked next to
+    it (and any number they typed) is not used.
+    """
     channel = case.preferred_channel if step.channel == PREFERRED else step.channel
-    if channel in (Channel.SMS, Channel.WHATSAPP, Channel.PHONE) and not case.contact_phone:
+    if channel in (Channel.SMS, Channel.WHATSAPP, Channel.PHONE) and not (
+        case.contact_consent and case.contact_phone
+    ):
         return Channel.EMAIL
     return channel or Channel.EMAIL
 

@@ -18,7 +18,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from django_graceful_cancel import links, services, signals, tasks
+from django_graceful_cancel import links, sequences, services, signals, tasks
 from django_graceful_cancel.channels import ChannelError
 from django_graceful_cancel.channels.console import ConsoleSMSChannel
 from django_graceful_cancel.channels.twilio import TwilioSMSChannel
@@ -41,9 +41,10 @@ NOON = datetime(2026, 3, 2, 12, 0, tzinfo=ZoneInfo("UTC"))
 
 
 def cancel(customer: Any, reason: str | None = None, **contact: Any) -> CancellationCase:
+    """A confirmed cancellation by a customer who agreed to follow-ups, unless told otherwise."""
     case, _ = services.start_case(customer, language="en")
-    if reason or contact:
-        services.record_reason(case, reason, **contact)
+    contact.setdefault("contact_consent", True)
+    services.record_reason(case, reason, **contact)
     return services.confirm_cancellation(case)
 
 
@@ -92,7 +93,7 @@ class RejectingESP(FlakyESP):
 def test_confirm_schedules_the_default_sequence_in_the_same_transaction(customer, catalogue):
     case = cancel(customer, "quality")
     found = rows(case)
-    assert set(found) == {"confirmation", "thank_you", "survey"}  # win-back needs consent
+    assert set(found) == {"confirmation", "thank_you", "survey", "winback"}
     assert {f.channel for f in found.values()} == {"email"}
     assert all(f.status == FollowUpStatus.SCHEDULED for f in found.values())
     base = case.cancelled_at
@@ -101,6 +102,31 @@ def test_confirm_schedules_the_default_sequence_in_the_same_transaction(customer
     assert abs((found["thank_you"].due_at - base) - timedelta(days=3)) < timedelta(seconds=5)
     assert abs((found["survey"].due_at - base) - timedelta(days=7)) < timedelta(seconds=5)
     assert found["confirmation"].customer_id == customer.pk
+
+
+@pytest.mark.parametrize("channel", ["email", "sms", "whatsapp", "phone"])
+def test_without_consent_only_the_receipt_goes_and_only_by_email(channel, customer, catalogue):
+    # Product principle 5: no consent, no contact. The confirmation is the legal receipt of the
+    # cancellation, so it still goes, by email, whatever channel was picked next to the box.
+    case = cancel(
+        customer,
+        "quality",
+        preferred_channel=channel,
+        contact_consent=False,
+        contact_phone="+34600000009",
+    )
+    assert [(f.stage, f.channel) for f in rows(case).values()] == [("confirmation", "email")]
+
+
+def test_a_step_without_consent_reaches_a_customer_who_declined_by_email_only(customer, catalogue):
+    case, _ = services.start_case(customer, language="en")
+    services.record_reason(case, "quality", preferred_channel="sms", contact_consent=False)
+    # Whatever record_reason keeps, a number without consent is never used.
+    CancellationCase.objects.filter(pk=case.pk).update(contact_phone="+34600000010")
+    case.refresh_from_db()
+    for step in ("preferred", "sms", "phone"):
+        resolved = sequences.resolve_channel(case, sequences.Step("thank_you", 3, step))
+        assert resolved == "email", step
 
 
 def test_consent_adds_the_winback_on_the_preferred_channel(customer, catalogue):
@@ -138,7 +164,7 @@ def test_sequences_are_configurable_per_reason(make_customer, catalogue):
     assert abs(
         (rows(price)["winback"].due_at - price.cancelled_at) - timedelta(days=14)
     ) < timedelta(seconds=5)
-    assert set(rows(other)) == {"confirmation", "thank_you", "survey"}
+    assert set(rows(other)) == {"confirmation", "thank_you", "survey", "winback"}
 
 
 @override_settings(GRACEFUL_CANCEL=gc_settings(FOLLOWUP_SECONDS_PER_DAY=2))
@@ -382,6 +408,7 @@ def test_quiet_hours_in_the_customers_time_zone(customer, catalogue):
     night = datetime(2026, 3, 2, 22, 30, tzinfo=ZoneInfo("UTC"))
     with time_machine.travel(night, tick=False):
         case, _ = services.start_case(customer, time_zone="Europe/Madrid")
+        services.record_reason(case, None, contact_consent=True)
         services.confirm_cancellation(case)
         thank_you = rows(case)["thank_you"]
         make_due(thank_you)
@@ -403,7 +430,9 @@ def test_at_most_one_message_per_customer_per_day(customer, catalogue):
     make_due(found["thank_you"], found["survey"])
     assert followups.sweep_followups() == 3
     assert len(mail.outbox) == 2  # the confirmation (exempt) and one follow-up
-    postponed = FollowUp.objects.get(case=case, status=FollowUpStatus.SCHEDULED)
+    postponed = FollowUp.objects.get(
+        case=case, stage__in=["thank_you", "survey"], status=FollowUpStatus.SCHEDULED
+    )
     sent = FollowUp.objects.get(case=case, stage__in=["thank_you", "survey"], status="sent")
     assert postponed.due_at == sent.sent_at + timedelta(hours=24)
 
@@ -540,6 +569,43 @@ def test_the_phone_channel_creates_a_call_task_for_staff(customer, staff_user, c
     survey.refresh_from_db()
     assert task.status == CallTaskStatus.DONE
     assert survey.status == FollowUpStatus.DELIVERED
+
+
+@override_settings(GRACEFUL_CANCEL=gc_settings(**NO_LIMITS))
+@pytest.mark.parametrize("moved", [False, True])
+def test_a_done_call_reports_the_delivery_once_and_only_when_it_moved(
+    moved, customer, staff_user, catalogue
+):
+    case = cancel(customer, "price", preferred_channel="phone", contact_phone="+34600000005")
+    survey = rows(case)["survey"]
+    make_due(survey)
+    tasks.send_followup(survey.pk)
+    if not moved:  # e.g. already marked delivered by other means since the task was made
+        FollowUp.objects.filter(pk=survey.pk).update(status=FollowUpStatus.DELIVERED)
+    before = case.events.filter(kind=EventKind.MESSAGE_STATUS).count()
+    received: list[dict[str, Any]] = []
+
+    def receiver(**kwargs: Any) -> None:
+        received.append(kwargs)
+
+    signals.followup_status_changed.connect(receiver)
+    try:
+        followups.complete_call(case, actor=staff_user, outcome="Gave 8/10")
+    finally:
+        signals.followup_status_changed.disconnect(receiver)
+    logged = case.events.filter(kind=EventKind.MESSAGE_STATUS).count() - before
+    if moved:
+        assert logged == 1
+        [call] = received
+        assert (call["followup"].pk, call["case"], call["status"], call["event"]) == (
+            survey.pk,
+            case,
+            FollowUpStatus.DELIVERED,
+            None,
+        )
+        assert call["followup"].status == FollowUpStatus.DELIVERED
+    else:
+        assert (logged, received) == (0, [])
 
 
 # --- signed links ------------------------------------------------------------------------------

@@ -38,9 +38,11 @@ def basic_auth() -> dict[str, str]:
 
 @pytest.fixture
 def sent(customer, catalogue, email_backend) -> FollowUp:
-    """A confirmation sent through anymail's test ESP backend (so it carries metadata)."""
+    """A confirmation sent through anymail's test ESP backend (so it carries metadata), to a
+    customer who agreed to follow-ups (so the rest of the sequence is scheduled)."""
     email_backend("anymail.backends.test.EmailBackend")
     case, _ = services.start_case(customer)
+    services.record_reason(case, None, contact_consent=True)
     services.confirm_cancellation(case)
     row = FollowUp.objects.get(case=case, stage="confirmation")
     assert followups.send_followup(row.pk).status == FollowUpStatus.SENT

@@ -715,18 +715,33 @@ def complete_call(
             task.done_at = now
             task.outcome = (outcome or "").strip()[:5000]
             task.save(update_fields=["status", "done_at", "outcome"])
-            if task.followup_id is not None:
-                FollowUp.objects.filter(pk=task.followup_id, status=FollowUpStatus.SENT).update(
-                    status=FollowUpStatus.DELIVERED, delivered_at=now, updated_at=now
-                )
-                task.case.log(
-                    EventKind.MESSAGE_STATUS,
-                    actor=actor,
-                    data={
-                        "followup": task.followup_id,
-                        "stage": task.stage,
-                        "channel": "phone",
-                        "status": FollowUpStatus.DELIVERED,
-                    },
-                )
+            if task.followup_id is None:
+                continue
+            # Only a follow-up still "sent" moves: one cancelled or already delivered since the
+            # task was made changes nothing, so it gets no event and no signal either.
+            delivered = FollowUp.objects.filter(
+                pk=task.followup_id, status=FollowUpStatus.SENT
+            ).update(status=FollowUpStatus.DELIVERED, delivered_at=now, updated_at=now)
+            if not delivered:
+                continue
+            followup = task.followup
+            followup.status = FollowUpStatus.DELIVERED
+            followup.delivered_at = followup.updated_at = now
+            task.case.log(
+                EventKind.MESSAGE_STATUS,
+                actor=actor,
+                data={
+                    "followup": task.followup_id,
+                    "stage": task.stage,
+                    "channel": "phone",
+                    "status": FollowUpStatus.DELIVERED,
+                },
+            )
+            signals.followup_status_changed.send(
+                sender=FollowUp,
+                followup=followup,
+                case=task.case,
+                status=FollowUpStatus.DELIVERED,
+                event=None,
+            )
     return tasks
