@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from django_graceful_cancel import services
 from django_graceful_cancel.choices import CaseStatus, EventKind, OfferOutcome
 from django_graceful_cancel.conf import DEFAULTS
+from django_graceful_cancel.links import links_for
 from django_graceful_cancel.models import CancellationCase, OfferPresentation
+from django_graceful_cancel.rendering import render_message
 from shop.models import Subscription
 from tests.conftest import gc_settings
+
+CONFIRMATION_TEMPLATES = (
+    Path(__file__).resolve().parent.parent
+    / "django_graceful_cancel/templates/django_graceful_cancel/messages/confirmation"
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -366,6 +375,8 @@ def test_receipt_download(logged_in, customer):
     assert f'filename="{case.reference}.txt"' in response["Content-Disposition"]
     body = response.content.decode()
     assert case.reference in body and "Takes effect" in body and "Request received" in body
+    # The download has no signed links: the reactivation is the account page's own address.
+    assert url("reactivate", case) in body
 
 
 def test_receipt_of_an_open_case_is_a_404(logged_in, customer):
@@ -416,7 +427,42 @@ def test_confirmation_email_has_the_receipt_and_reactivation_link(
     assert case.reference in mail.outbox[0].subject
     for text in ["What was cancelled: Standard", "Request received", "Takes effect"]:
         assert text in body
-    assert url("reactivate", case) in body
+    # The reactivation link is the signed one: it works from the mailbox, without a login.
+    assert url("reactivate", case) not in body
+    [link] = re.findall(r"https?://\S+/l/reactivate/\S+/", body)
+    anonymous = Client()
+    assert anonymous.get(urlsplit(link).path).status_code == 200
+    anonymous.post(urlsplit(link).path)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.REACTIVATED
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        None,
+        *sorted(
+            path.name.removesuffix("_message.txt")
+            for path in CONFIRMATION_TEMPLATES.glob("*_message.txt")
+            if path.name != "default_message.txt"
+        ),
+    ],
+)
+def test_every_confirmation_variant_carries_the_signed_reactivation_link(
+    customer, catalogue, reason
+):
+    case, _ = services.start_case(customer)
+    if reason is not None:
+        services.record_reason(case, reason)
+    services.confirm_cancellation(case)
+    case.refresh_from_db()
+    links = links_for(case, "email")
+    rendered = render_message(
+        case, "confirmation", channel="email", extra_context=links.as_context()
+    )
+    assert rendered.source.endswith(f"{reason or 'default'}_message.txt")
+    assert links.reactivate in rendered.text
+    assert url("reactivate", case) not in rendered.text
 
 
 # --- compliance profiles -----------------------------------------------------------------------
