@@ -31,7 +31,8 @@ case_abandoned = Signal()
 #: The subscription backend applied the cancellation. Args: ``case``, ``actor``.
 provider_synced = Signal()
 #: The subscription backend failed; the case stays cancelled, sync pending. Args: ``case``,
-#: ``actor``, ``error`` (the BackendError).
+#: ``actor``, ``error`` (the BackendError), ``needs_attention`` (True once the attempts reached
+#: ``PROVIDER_SYNC_MAX_ATTEMPTS``: a person should look at the case).
 provider_sync_failed = Signal()
 #: Staff took or assigned a case. Args: ``case``, ``actor``, ``owner``.
 owner_assigned = Signal()
@@ -47,11 +48,17 @@ root_cause_set = Signal()
 #: ``source`` (e.g. "stripe"), ``event_id`` (the provider's event id, or "").
 external_change_recorded = Signal()
 
-# --- Retention desk and privacy (services/desk.py) ----------------------------------------------
+# --- Retention desk and privacy (services/desk.py, services/privacy.py) ------------------------
 #: Staff wrote a note on a case. Args: ``case``, ``actor``, ``note``.
 note_added = Signal()
 #: Staff called the customer. Args: ``case``, ``actor``, ``outcome`` (free text, may be empty).
 call_done = Signal()
+#: Staff scheduled a cancelled case's follow-up sequence. Args: ``case``, ``actor``,
+#: ``followups`` (the ``FollowUp`` rows created; empty when every stage was already scheduled).
+followups_scheduled = Signal()
+#: Staff cancelled the case's follow-ups not sent yet (and its open call tasks). Args: ``case``,
+#: ``actor``, ``cancelled`` (how many follow-ups were cancelled).
+followups_cancelled = Signal()
 #: A saved case's subscription was checked N days later. Args: ``case``, ``actor``, ``check``.
 save_checked = Signal()
 #: A customer's data was exported. ``sender`` is ``PrivacyRequest``. Args: ``customer``,

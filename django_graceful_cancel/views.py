@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import services
 from .backends import get_backend
-from .choices import CaseStatus, EffectiveMode, OfferOutcome
+from .choices import CaseStatus, OfferOutcome
 from .compliance import rules_for
 from .conf import app_settings
 from .exceptions import (
@@ -95,16 +95,7 @@ def _problem(
 
 def expected_effective_at(period_end: datetime | None, mode: str | None = None) -> datetime:
     """When a cancellation confirmed now would take effect (what confirm_cancellation decides)."""
-    now = timezone.now()
-    mode = mode or app_settings.DEFAULT_EFFECTIVE
-    if (
-        mode == EffectiveMode.PERIOD_END
-        and get_backend().supports_period_end_cancel
-        and period_end is not None
-        and period_end > now
-    ):
-        return period_end
-    return now
+    return services.effective_for(period_end, mode)[1]
 
 
 def _latest_cancelled(request: HttpRequest) -> CancellationCase | None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.dispatch import Signal
@@ -412,10 +413,12 @@ def test_double_confirm_cancels_once(customer, catalogue, django_capture_on_comm
     assert len(mail.outbox) == 1
 
 
-@override_settings(GRACEFUL_CANCEL=gc_settings(FOLLOWUP_DISPATCH="inline"))
 def test_confirm_survives_a_mail_failure(
-    customer, catalogue, django_capture_on_commit_callbacks, email_backend
+    customer, catalogue, django_capture_on_commit_callbacks, email_backend, settings
 ):
+    # Through the settings fixture, like email_backend: mixing it with @override_settings
+    # restored the decorator's settings after the test and leaked them into the next ones.
+    settings.GRACEFUL_CANCEL = gc_settings(FOLLOWUP_DISPATCH="inline")
     email_backend("tests.test_services.BrokenMailBackend")
     case, _ = services.start_case(customer)
     with django_capture_on_commit_callbacks(execute=True):
@@ -445,14 +448,18 @@ def test_backend_failure_at_confirm_keeps_the_cancellation_and_retries(customer,
     assert "provider down" in case.provider_sync_error
     assert kinds(case)[-1] == EventKind.PROVIDER_SYNC_FAILED
     assert len(failed) == 1
+    assert failed[0]["needs_attention"] is False
     assert Subscription.objects.get(user=customer).cancel_at_period_end is False
-    assert services.pending_sync_cases() == [case.pk]
-
-    call_command("graceful_cancel_sync", stdout=open("/dev/null", "w"))  # still failing once  # noqa: SIM115
-    case.refresh_from_db()
-    assert (case.provider_sync, case.provider_sync_attempts) == (SyncStatus.PENDING, 2)
-
-    call_command("graceful_cancel_sync", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    # Backing off: not due again for a minute after the first failure, two after the second.
+    assert services.pending_sync_cases() == []
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        assert services.pending_sync_cases() == [case.pk]
+        call_command("graceful_cancel_sync", stdout=open("/dev/null", "w"))  # still failing  # noqa: SIM115
+        case.refresh_from_db()
+        assert (case.provider_sync, case.provider_sync_attempts) == (SyncStatus.PENDING, 2)
+        assert services.pending_sync_cases() == []
+    with time_machine.travel(timezone.now() + timedelta(seconds=61 + 121)):
+        call_command("graceful_cancel_sync", stdout=open("/dev/null", "w"))  # noqa: SIM115
     case.refresh_from_db()
     assert case.provider_sync == SyncStatus.SYNCED
     assert case.status == CaseStatus.CANCELLED
@@ -461,6 +468,27 @@ def test_backend_failure_at_confirm_keeps_the_cancellation_and_retries(customer,
     # Idempotent: a second retry changes nothing.
     services.retry_provider_sync(case)
     assert kinds(case).count(EventKind.PROVIDER_SYNCED) == 1
+
+
+@override_settings(
+    GRACEFUL_CANCEL=gc_settings(SUBSCRIPTION_BACKEND=FAILING, PROVIDER_SYNC_MAX_ATTEMPTS=2)
+)
+def test_provider_sync_needs_attention_after_max_attempts_and_keeps_retrying(customer, catalogue):
+    FailingBackend.failures["cancel"] = 5
+    case, _ = services.start_case(customer)
+    with capture(signals.provider_sync_failed) as failed:
+        services.confirm_cancellation(case)
+        services.retry_provider_sync(case)
+        services.retry_provider_sync(case)
+    assert [f["needs_attention"] for f in failed] == [False, True, True]
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CANCELLED and case.provider_sync == SyncStatus.PENDING
+    last = case.events.filter(kind=EventKind.PROVIDER_SYNC_FAILED).last()
+    assert last.data["needs_attention"] is True and last.data["attempts"] == 3
+    # Never more than a day between attempts, however many failures.
+    assert services.sync_backoff(50) == timedelta(days=1)
+    assert case.provider_sync_next_at <= timezone.now() + timedelta(minutes=4, seconds=1)
+    FailingBackend.failures["cancel"] = 0
 
 
 # --- reactivate and abandon --------------------------------------------------------------------
@@ -492,14 +520,20 @@ def test_reactivate_after_the_effective_date_is_refused(customer, catalogue):
 
 
 @override_settings(GRACEFUL_CANCEL=gc_settings(SUBSCRIPTION_BACKEND=FAILING))
-def test_reactivate_before_the_provider_applied_the_cancellation(customer, catalogue):
+def test_reactivate_while_the_cancellation_sync_is_pending_still_tells_the_provider(
+    customer, catalogue
+):
+    # The failed cancel may have been applied at the provider all the same (a timeout after
+    # the change): reactivation always asks the provider to renew, which is idempotent.
     FailingBackend.failures["cancel"] = 1
     case, _ = services.start_case(customer)
     services.confirm_cancellation(case)
+    Subscription.objects.filter(user=customer).update(cancel_at_period_end=True)
     case = services.reactivate(case)
     case.refresh_from_db()
     assert case.status == CaseStatus.REACTIVATED
-    assert case.provider_sync == SyncStatus.NOT_NEEDED
+    assert case.provider_sync == SyncStatus.SYNCED
+    assert kinds(case)[-2:] == [EventKind.REACTIVATED, EventKind.PROVIDER_SYNCED]
     assert Subscription.objects.get(user=customer).cancel_at_period_end is False
 
 

@@ -5,12 +5,15 @@ never loses the cancellation (pending sync, then a retry completes it)."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from io import StringIO
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from django_graceful_cancel import services
 from django_graceful_cancel.backends.stripe import StripeSubscriptionBackend
@@ -120,7 +123,9 @@ def test_stripe_down_at_confirm_keeps_the_cancellation_and_the_retry_completes_i
     assert remote(server, subscriber.sub_id).cancel_at_period_end is False
 
     out = StringIO()
-    call_command("graceful_cancel_sync", stdout=out)
+    # The retry waits out the back-off after a failure (services.sync_backoff).
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        call_command("graceful_cancel_sync", stdout=out)
     assert "1 of 1" in out.getvalue()
     case.refresh_from_db()
     assert case.provider_sync == SyncStatus.SYNCED

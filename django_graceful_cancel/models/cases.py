@@ -114,6 +114,7 @@ class CancellationCase(models.Model):
     )
     provider_sync_attempts = models.PositiveIntegerField(default=0)
     provider_sync_error = models.TextField(blank=True)
+    provider_sync_next_at = models.DateTimeField(null=True, blank=True)
     survey_score = models.PositiveSmallIntegerField(_("survey score"), null=True, blank=True)
     survey_comment = models.TextField(_("survey comment"), blank=True, max_length=5000)
     survey_answered_at = models.DateTimeField(null=True, blank=True)

@@ -7,6 +7,7 @@ from .cases import (
     assign_owner,
     confirm_cancellation,
     decline_offer,
+    effective_for,
     pending_sync_cases,
     present_offer,
     reactivate,
@@ -14,16 +15,14 @@ from .cases import (
     retry_provider_sync,
     set_root_cause,
     start_case,
+    sync_backoff,
 )
 from .declarations import declare_cancellation, dispute_declaration
 from .desk import (
     add_note,
     cancel_followups,
     check_save,
-    erase_customer,
-    export_customer_data,
     mark_call_done,
-    purge_cases,
     run_save_checks,
     schedule_followups,
 )
@@ -39,6 +38,7 @@ from .followups import (
     stop_sequence,
     sweep_followups,
 )
+from .privacy import erase_customer, export_customer_data, purge_cases
 
 __all__ = [
     "abandon",
@@ -55,6 +55,7 @@ __all__ = [
     "declare_cancellation",
     "decline_offer",
     "dispute_declaration",
+    "effective_for",
     "erase_customer",
     "export_customer_data",
     "mark_call_done",
@@ -76,4 +77,5 @@ __all__ = [
     "start_case",
     "stop_sequence",
     "sweep_followups",
+    "sync_backoff",
 ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -133,11 +133,14 @@ def start_case(
     info = get_backend().get_active_subscription(customer)
     if info is None or not info.is_active:
         raise NoActiveSubscription()
-    if info.cancel_at_period_end or CancellationCase.objects.filter(
-        subscription_ref=info.reference,
-        status=CaseStatus.CANCELLED,
-        provider_sync=SyncStatus.PENDING,
-    ).exists():
+    if (
+        info.cancel_at_period_end
+        or CancellationCase.objects.filter(
+            subscription_ref=info.reference,
+            status=CaseStatus.CANCELLED,
+            provider_sync=SyncStatus.PENDING,
+        ).exists()
+    ):
         # Already set to end (a double submit, or cancelled elsewhere), or confirmed here while
         # the provider was down (it still looks active there until the sync retry): a second
         # case would record a second cancellation of the same subscription.
@@ -194,8 +197,8 @@ def record_reason(
         if contact_consent and not case.contact_consent:
             case.contact_consent_at = timezone.now()
         case.contact_consent = bool(contact_consent)
-        if contact_phone:
-            case.contact_phone = contact_phone[:32]
+        # A phone number is only kept for a customer who agreed to be contacted.
+        case.contact_phone = contact_phone[:32] if contact_consent and contact_phone else ""
         _refresh_priority(case)
         case.save()
         case.log(
@@ -334,49 +337,115 @@ def confirm_cancellation(
     if effective is not None and effective not in EffectiveMode.values:
         raise InvalidTransition(code="unknown_effective_mode")
     backend = get_backend()
+    outer = _outer_transaction_open()
     with transaction.atomic():
         case = _lock(case)
         _require(case, [CaseStatus.OPEN], "case_not_open")
-        mode = effective or case.effective_mode or app_settings.DEFAULT_EFFECTIVE
-        now = timezone.now()
-        at_period_end = (
-            mode == EffectiveMode.PERIOD_END
-            and backend.supports_period_end_cancel
-            and case.period_end is not None
-            and case.period_end > now
+        mode, effective_at = effective_for(
+            case.period_end, effective or case.effective_mode, backend=backend
         )
-        if not at_period_end:
-            mode = EffectiveMode.IMMEDIATELY
-        effective_at = case.period_end if at_period_end and case.period_end else now
-        presentation = (
-            OfferPresentation.objects.select_for_update()
-            .filter(case=case)
-            .select_related("offer")
-            .first()
-        )
-        _transition(
+        cancel_locked(
             case,
             [CaseStatus.OPEN],
-            CaseStatus.CANCELLED,
-            code="case_not_open",
-            cancelled_at=now,
-            closed_at=now,
-            effective_mode=mode,
+            mode=mode,
             effective_at=effective_at,
             provider_sync=SyncStatus.PENDING,
-        )
-        if presentation is not None and presentation.outcome == OfferOutcome.PRESENTED:
-            # Pressing "cancel" next to an offer is declining it.
-            _decline(case, presentation, actor)
-        case.log(
-            EventKind.CANCELLED,
             actor=actor,
-            data={"effective_mode": mode, "effective_at": effective_at.isoformat()},
         )
-        signals.case_cancelled.send(sender=CancellationCase, case=case, actor=actor)
-        _confirm_to_customer(case)
-    _sync(case, actor=actor)
+    _sync_when_committed(case, actor=actor, outer=outer)
     return case
+
+
+def effective_for(
+    period_end: datetime | None, mode: str | None = None, *, backend: Any = None
+) -> tuple[str, datetime]:
+    """When a cancellation confirmed now takes effect, and in which mode.
+
+    The end of the paid period when asked for, the backend can defer a cancellation, and the
+    period has not ended; otherwise at once. The pages show this date before the customer
+    confirms, so it must be the rule ``confirm_cancellation`` applies.
+    """
+    backend = backend or get_backend()
+    now = timezone.now()
+    mode = mode or app_settings.DEFAULT_EFFECTIVE
+    if (
+        mode == EffectiveMode.PERIOD_END
+        and backend.supports_period_end_cancel
+        and period_end is not None
+        and period_end > now
+    ):
+        return EffectiveMode.PERIOD_END, period_end
+    return EffectiveMode.IMMEDIATELY, now
+
+
+def cancel_locked(
+    case: CancellationCase,
+    allowed: Iterable[str],
+    *,
+    mode: str,
+    effective_at: datetime,
+    provider_sync: str,
+    actor: Actor,
+    **event_data: Any,
+) -> None:
+    """Cancel a case already locked by the caller: the one way a case becomes cancelled.
+
+    Used by ``confirm_cancellation`` and by changes reported by the provider
+    (``services.external``). Declines a presented offer (pressing "cancel" next to an offer is
+    declining it), writes the event, sends ``case_cancelled`` and schedules the follow-ups.
+    """
+    now = timezone.now()
+    presentation = (
+        OfferPresentation.objects.select_for_update()
+        .filter(case=case, outcome=OfferOutcome.PRESENTED)
+        .select_related("offer")
+        .first()
+    )
+    _transition(
+        case,
+        allowed,
+        CaseStatus.CANCELLED,
+        code="case_not_open",
+        cancelled_at=now,
+        closed_at=now,
+        effective_mode=mode,
+        effective_at=effective_at,
+        provider_sync=provider_sync,
+        provider_sync_error="",
+    )
+    if presentation is not None:
+        _decline(case, presentation, actor)
+    case.log(
+        EventKind.CANCELLED,
+        actor=actor,
+        data={"effective_mode": mode, "effective_at": effective_at.isoformat(), **event_data},
+    )
+    signals.case_cancelled.send(
+        sender=CancellationCase, case=case, actor=actor, **_signal_extra(event_data)
+    )
+    _confirm_to_customer(case)
+
+
+def _signal_extra(event_data: dict[str, Any]) -> dict[str, Any]:
+    return {k: event_data[k] for k in ("external", "source") if k in event_data}
+
+
+def _outer_transaction_open() -> bool:
+    """Whether the caller holds a transaction of its own (ATOMIC_REQUESTS, an ``atomic()``).
+
+    The provider must not be told about a change its caller may still roll back, so the sync
+    then waits for the commit. Django's test cases wrap each test in atomic blocks flagged
+    ``_from_testcase``; those do not count, so tests see what production sees.
+    """
+    connection = transaction.get_connection()
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+def _sync_when_committed(case: CancellationCase, *, actor: Actor, outer: bool) -> None:
+    if outer:
+        transaction.on_commit(lambda: _sync(case, actor=actor), robust=True)
+    else:
+        _sync(case, actor=actor)
 
 
 def _confirm_to_customer(case: CancellationCase) -> None:
@@ -433,48 +502,74 @@ def _sync(case: CancellationCase, *, actor: Actor) -> None:
             locked = _lock(case)
             locked.provider_sync_attempts += 1
             locked.provider_sync_error = str(error)[:2000]
+            locked.provider_sync_next_at = timezone.now() + sync_backoff(
+                locked.provider_sync_attempts
+            )
             locked.save(
-                update_fields=["provider_sync_attempts", "provider_sync_error", "updated_at"]
+                update_fields=[
+                    "provider_sync_attempts",
+                    "provider_sync_error",
+                    "provider_sync_next_at",
+                    "updated_at",
+                ]
             )
             case.provider_sync_attempts = locked.provider_sync_attempts
             case.provider_sync_error = locked.provider_sync_error
+            case.provider_sync_next_at = locked.provider_sync_next_at
+            # Past PROVIDER_SYNC_MAX_ATTEMPTS the case needs a person: the event and the signal
+            # say so (the admin lists such cases), and retries go on once a day.
+            needs_attention = (
+                locked.provider_sync_attempts >= app_settings.PROVIDER_SYNC_MAX_ATTEMPTS
+            )
             locked.log(
                 EventKind.PROVIDER_SYNC_FAILED,
                 actor=actor,
-                data={"error": str(error)[:500], "code": error.code, "transient": error.transient},
+                data={
+                    "error": str(error)[:500],
+                    "code": error.code,
+                    "transient": error.transient,
+                    "attempts": locked.provider_sync_attempts,
+                    "needs_attention": needs_attention,
+                },
             )
             signals.provider_sync_failed.send(
-                sender=CancellationCase, case=locked, actor=actor, error=error
+                sender=CancellationCase,
+                case=locked,
+                actor=actor,
+                error=error,
+                needs_attention=needs_attention,
             )
+
+
+def sync_backoff(attempts: int) -> timedelta:
+    """Wait before the next provider sync: 1, 2, 4… minutes, at most a day."""
+    return min(timedelta(minutes=2 ** min(max(attempts - 1, 0), 11)), timedelta(days=1))
 
 
 def reactivate(case: CancellationCase, *, actor: Actor = None) -> CancellationCase:
     """Undo a cancellation before it takes effect (one click from the confirmation)."""
+    outer = _outer_transaction_open()
     with transaction.atomic():
         case = _lock(case)
         _require(case, [CaseStatus.CANCELLED], "case_not_cancelled")
         if not case.can_reactivate:
             raise InvalidTransition(code="reactivation_window_closed")
-        # If the provider never applied the cancellation there is nothing to undo there.
-        sync = (
-            SyncStatus.NOT_NEEDED
-            if case.provider_sync == SyncStatus.PENDING
-            else SyncStatus.PENDING
-        )
-        now = timezone.now()
+        # Always ask the provider, even when the cancellation's own sync is still pending: a
+        # cancel that timed out may have been applied there all the same, and backends'
+        # reactivate is idempotent.
         _transition(
             case,
             [CaseStatus.CANCELLED],
             CaseStatus.REACTIVATED,
             code="case_not_cancelled",
-            reactivated_at=now,
-            provider_sync=sync,
+            reactivated_at=timezone.now(),
+            provider_sync=SyncStatus.PENDING,
+            provider_sync_attempts=0,
         )
         _stop_followups(case, "reactivated")
         case.log(EventKind.REACTIVATED, actor=actor)
         signals.case_reactivated.send(sender=CancellationCase, case=case, actor=actor)
-    if sync == SyncStatus.PENDING:
-        _sync(case, actor=actor)
+    _sync_when_committed(case, actor=actor, outer=outer)
     return case
 
 
@@ -502,6 +597,9 @@ def abandon_stale(*, older_than_hours: int | None = None, batch_size: int = 500)
     count = 0
     pks = list(
         CancellationCase.objects.filter(status=CaseStatus.OPEN, updated_at__lt=cutoff)
+        # A no-login declaration (eu profile) left open for staff is a legal notice, not a
+        # customer who walked away.
+        .filter(declaration__isnull=True)
         .order_by("pk")
         .values_list("pk", flat=True)[:batch_size]
     )
@@ -559,9 +657,15 @@ def set_root_cause(
 
 
 def pending_sync_cases(limit: int = 500) -> list[int]:
-    """Primary keys of cancelled or reactivated cases the provider has not applied yet."""
+    """Primary keys of cancelled or reactivated cases the provider has not applied yet and whose
+    back-off (``sync_backoff``) has run out."""
+    from django.db.models import Q
+
     return list(
         CancellationCase.objects.filter(provider_sync=SyncStatus.PENDING)
+        .filter(
+            Q(provider_sync_next_at__isnull=True) | Q(provider_sync_next_at__lte=timezone.now())
+        )
         .order_by("updated_at")
         .values_list("pk", flat=True)[:limit]
     )

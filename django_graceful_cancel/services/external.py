@@ -22,9 +22,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import signals
-from ..choices import CaseStatus, EffectiveMode, EventKind, OfferOutcome, SyncStatus
-from ..models import CancellationCase, CaseEvent, OfferPresentation
-from .cases import _decline, _lock, _transition
+from ..choices import CaseStatus, EffectiveMode, EventKind, SyncStatus
+from ..models import CancellationCase, CaseEvent
+from .cases import _lock, _transition, cancel_locked
+from .followups import stop_sequence
 
 logger = logging.getLogger("django_graceful_cancel")
 
@@ -92,41 +93,19 @@ def record_external_cancellation(
         if _seen(case, event_id):
             return case
         if case.status in (CaseStatus.OPEN, CaseStatus.REACTIVATED):
-            previous = case.status
-            presentation = (
-                OfferPresentation.objects.select_for_update()
-                .filter(case=case, outcome=OfferOutcome.PRESENTED)
-                .select_related("offer")
-                .first()
-            )
-            _transition(
+            # The same path as a confirmation in the flow: the offer is declined, the customer
+            # gets the confirmation and follow-ups; only the provider needs no telling.
+            cancel_locked(
                 case,
-                [previous],
-                CaseStatus.CANCELLED,
-                code="case_not_open",
-                cancelled_at=now,
-                closed_at=now,
-                effective_mode=mode,
+                [case.status],
+                mode=mode,
                 effective_at=effective,
                 provider_sync=SyncStatus.SYNCED,
-                provider_sync_error="",
-            )
-            if presentation is not None:
-                _decline(case, presentation, actor)
-            case.log(
-                EventKind.CANCELLED,
                 actor=actor,
-                data={
-                    "external": True,
-                    "source": source,
-                    "event_id": event_id,
-                    "previous_status": previous,
-                    "effective_mode": case.effective_mode,
-                    "effective_at": effective.isoformat(),
-                },
-            )
-            signals.case_cancelled.send(
-                sender=CancellationCase, case=case, actor=actor, external=True, source=source
+                external=True,
+                source=source,
+                event_id=event_id,
+                previous_status=case.status,
             )
         elif case.status == CaseStatus.CANCELLED:
             fields: dict[str, Any] = {}
@@ -185,6 +164,7 @@ def record_external_reactivation(
                 provider_sync=SyncStatus.SYNCED,
                 provider_sync_error="",
             )
+            stop_sequence(case, why="reactivated")
             case.log(
                 EventKind.REACTIVATED,
                 actor=actor,
