@@ -27,10 +27,7 @@ LINK_ACTOR = "customer (link)"
 
 
 def _base_context() -> dict[str, Any]:
-    try:
-        base = app_settings.BASE_TEMPLATE
-    except AttributeError:  # the key belongs to the flow pages; absent in a bare install
-        base = None
+    base = app_settings.BASE_TEMPLATE
     return {"gc_base_template": base} if base else {}
 
 

@@ -58,6 +58,23 @@ def read_token(purpose: str, token: str) -> dict[str, Any]:
     return {"case": data["c"], "channel": data.get("ch", "")}
 
 
+def site_name() -> str:
+    """The site's name in messages: ``SITE_NAME``, else the current ``Site``'s name."""
+    if app_settings.SITE_NAME:
+        return str(app_settings.SITE_NAME)
+    from django.apps import apps
+
+    if apps.is_installed("django.contrib.sites"):
+        from django.contrib.sites.models import Site
+        from django.core.exceptions import ImproperlyConfigured
+
+        try:
+            return Site.objects.get_current().name
+        except (Site.DoesNotExist, ImproperlyConfigured):
+            pass
+    return "our service"
+
+
 def site_url() -> str:
     if app_settings.SITE_URL:
         return str(app_settings.SITE_URL).rstrip("/")
@@ -74,6 +91,10 @@ def site_url() -> str:
 
 
 def absolute(path: str) -> str:
+    """``path`` on the site's address, for links in messages; an absolute URL (or nothing) is
+    returned as it is."""
+    if not path or path.startswith(("http://", "https://")):
+        return path
     return f"{site_url()}{path}"
 
 

@@ -48,7 +48,7 @@ class RenderedMessage:
 
 def message_context(case: CancellationCase, **extra: Any) -> dict[str, Any]:
     """What every message template can use."""
-    from .notifications import site_name
+    from .links import site_name
 
     customer = case.customer
     name = ""

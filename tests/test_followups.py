@@ -625,6 +625,33 @@ def url(purpose: str, case: CancellationCase, channel: str = "") -> str:
     return reverse(f"graceful_cancel:link_{purpose}", args=[token])
 
 
+def test_links_make_absolute_urls_and_name_the_site(settings):
+    # One place for the site's name and address in messages (rendering, declarations, the
+    # gc_absolute filter of the confirmation).
+    from django.template import Context, Template
+
+    settings.GRACEFUL_CANCEL = gc_settings(SITE_URL="https://shop.test/", SITE_NAME="Shop")
+    assert links.site_name() == "Shop"
+    assert links.absolute("/a/") == "https://shop.test/a/"
+    # Already absolute, or nothing at all: left as it is.
+    assert links.absolute("https://elsewhere.test/b/") == "https://elsewhere.test/b/"
+    assert links.absolute("") == ""
+    rendered = Template(
+        "{% load graceful_cancel_flow %}{{ a|gc_absolute }} {{ b|gc_absolute }}"
+    ).render(Context({"a": "/a/", "b": "https://elsewhere.test/b/"}))
+    assert rendered == "https://shop.test/a/ https://elsewhere.test/b/"
+    settings.GRACEFUL_CANCEL = gc_settings(SITE_URL=None, SITE_NAME=None)
+    assert links.site_name() == "our service"  # no SITE_NAME and no django.contrib.sites
+
+
+def test_link_pages_extend_the_base_template(settings, client, customer, catalogue):
+    case = cancel(customer)
+    assert "site-header" in client.get(url("survey", case)).content.decode()  # shop/base.html
+    settings.GRACEFUL_CANCEL = gc_settings(BASE_TEMPLATE="django_graceful_cancel/standalone.html")
+    html = client.get(url("survey", case)).content.decode()
+    assert "site-header" not in html and 'class="gc-standalone"' in html
+
+
 def test_a_tampered_link_gets_a_clear_page(client, customer, catalogue):
     case = cancel(customer)
     response = client.get(url("survey", case)[:-3] + "x/")

@@ -22,9 +22,9 @@ def gc_datetime(value: Any) -> datetime | Any:
 @register.filter
 def gc_absolute(path: Any) -> str:
     """A path as an absolute URL on the site (``GRACEFUL_CANCEL["SITE_URL"]``), for messages."""
-    from ..services.declarations import absolute_url
+    from ..links import absolute
 
-    return absolute_url(str(path or ""))
+    return absolute(str(path or ""))
 
 
 @register.simple_tag
