@@ -58,7 +58,7 @@ class DefaultOfferPolicy(BaseOfferPolicy):
     def experiment_offer(self, case: CancellationCase) -> tuple[bool, RetentionOffer | None]:
         """An active offer experiment decides: ``(True, variant's offer)``, ``(True, None)`` for
         the holdout, or ``(False, None)`` when no experiment applies (see docs/admin.md)."""
-        from .services.desk import experiment_offer
+        from .services.experiments import experiment_offer
 
         decided, offer = experiment_offer(case)
         if offer is not None and case.customer_id is not None:

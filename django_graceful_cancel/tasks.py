@@ -66,7 +66,16 @@ def run_save_checks(limit: int = 500) -> int:
 @shared_task(name="graceful_cancel.purge_old_cases")
 def purge_old_cases() -> int:
     """Delete closed cases older than ``PURGE_AFTER_DAYS`` (does nothing when it is None)."""
-    from .services import desk
+    from .services import privacy
 
-    request = desk.purge_cases()
+    request = privacy.purge_cases()
     return request.cases if request is not None else 0
+
+
+@shared_task(name="graceful_cancel.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    """Delete every expired API ``Idempotency-Key`` (and the response stored with it); schedule
+    daily. Keys of customers who never come back would otherwise stay."""
+    from .api.idempotency import purge_expired_keys
+
+    return purge_expired_keys()

@@ -312,7 +312,7 @@ def test_experiment_assignment_is_stable_and_respects_weights(make_customer, cat
     pause = ExperimentVariant.objects.create(
         experiment=experiment, offer=RetentionOffer.objects.get(slug="pause-2m"), weight=1
     )
-    from django_graceful_cancel.services.desk import assign_experiment
+    from django_graceful_cancel.services.experiments import assign_experiment
 
     arms = {"holdout": 0, discount.pk: 0, pause.pk: 0}
     for _ in range(400):

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from django_graceful_cancel import analytics, services, signals, tasks
-from django_graceful_cancel.choices import CaseStatus, EventKind
+from django_graceful_cancel.choices import CaseStatus, EventKind, SyncStatus
 from django_graceful_cancel.models import (
     CallTask,
     CancellationCase,
@@ -296,3 +296,145 @@ def test_no_login_declarations_are_exported_and_erased(customer, staff_user, ali
     assert (declaration.name, declaration.email, declaration.contract) == ("", "", "")
     assert declaration.customer_id is None
     assert declaration.received_at is not None  # when the cancellation was received stays
+
+
+# --- erasure and the billing provider ----------------------------------------------------------
+
+
+def _cancelled_while_the_provider_is_down(customer: Any) -> CancellationCase:
+    from unittest import mock
+
+    from django_graceful_cancel.backends.model import ModelSubscriptionBackend
+    from django_graceful_cancel.exceptions import BackendError
+
+    case, _ = services.start_case(customer)
+    services.record_reason(case, "price", detail="My rent went up", contact_phone="+34600111222")
+    with mock.patch.object(ModelSubscriptionBackend, "cancel", side_effect=BackendError("down")):
+        services.confirm_cancellation(case, actor=customer)
+        services.retry_provider_sync(case)  # the sync may run on commit: make sure it failed
+    case.refresh_from_db()
+    assert (case.status, case.provider_sync) == (CaseStatus.CANCELLED, SyncStatus.PENDING)
+    return case
+
+
+def test_erase_applies_a_pending_cancellation_before_erasing_the_reference(
+    customer, staff_user, catalogue
+):
+    case = _cancelled_while_the_provider_is_down(customer)
+    reference = case.subscription_ref
+    services.erase_customer(customer, actor=staff_user)  # the provider is back
+    case.refresh_from_db()
+    assert case.provider_sync == SyncStatus.SYNCED
+    assert case.subscription_ref == f"erased:{case.pk}"
+    assert reference != case.subscription_ref
+    assert Subscription.objects.get(user=customer).canceled_at is not None
+
+
+def test_erase_keeps_the_reference_a_pending_cancellation_still_needs(
+    customer, staff_user, catalogue
+):
+    from unittest import mock
+
+    from django_graceful_cancel.backends.model import ModelSubscriptionBackend
+    from django_graceful_cancel.exceptions import BackendError
+
+    case = _cancelled_while_the_provider_is_down(customer)
+    reference = case.subscription_ref
+    with mock.patch.object(ModelSubscriptionBackend, "cancel", side_effect=BackendError("down")):
+        services.erase_customer(customer, actor=staff_user)
+    case.refresh_from_db()
+    # Everything personal went; the provider's id of the subscription stayed for the sweep.
+    assert (case.customer_id, case.reason_detail, case.contact_phone) == (None, "", "")
+    assert case.subscription_ref == reference
+    assert case.provider_sync == SyncStatus.PENDING
+    assert case.events.filter(kind=EventKind.PROVIDER_SYNC_FAILED).count() >= 2
+    # The provider comes back: the sweep applies the cancellation the customer confirmed.
+    services.retry_provider_sync(case.pk)
+    case.refresh_from_db()
+    assert case.provider_sync == SyncStatus.SYNCED
+    assert Subscription.objects.get(user=customer).canceled_at is not None
+
+
+def test_purge_keeps_cases_the_provider_has_not_synced(customer, catalogue):
+    case = _cancelled_while_the_provider_is_down(customer)
+    _age(case, 800)
+    with override_settings(GRACEFUL_CANCEL=gc_settings(PURGE_AFTER_DAYS=365)):
+        out = io.StringIO()
+        call_command("graceful_cancel_purge", "--dry-run", stdout=out)
+        assert "Would delete 0 case(s)" in out.getvalue()
+        assert services.purge_cases().cases == 0
+    assert CancellationCase.objects.filter(pk=case.pk).exists()
+    services.retry_provider_sync(case.pk)
+    assert services.purge_cases(older_than_days=365).cases == 1
+
+
+# --- erasure and the API's idempotency keys ----------------------------------------------------
+
+
+def test_erase_deletes_the_customers_stored_api_responses(
+    customer, make_customer, staff_user, catalogue
+):
+    from django.test import Client
+
+    from django_graceful_cancel.models import IdempotencyKey
+
+    other = make_customer("bob")
+    for user in (customer, other):
+        api = Client()
+        api.force_login(user)
+        reference = api.post("/api/cancel/cases/", "{}", content_type="application/json").json()[
+            "reference"
+        ]
+        response = api.post(
+            f"/api/cancel/cases/{reference}/reason/",
+            json.dumps({"reason": "price", "detail": f"{user.username}'s secret"}),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="k1",
+        )
+        assert response.status_code == 200
+    assert "alice's secret" in json.dumps(list(IdempotencyKey.objects.values("response_body")))
+    services.erase_customer(customer, actor=staff_user)
+    stored = json.dumps(list(IdempotencyKey.objects.values("response_body")))
+    assert "alice's secret" not in stored
+    assert not IdempotencyKey.objects.filter(customer=customer).exists()
+    assert "bob's secret" in stored  # other customers' keys are untouched
+
+
+def test_expired_idempotency_keys_are_purged_by_the_task_and_the_command(make_customer):
+    from django_graceful_cancel.models import IdempotencyKey
+
+    def key(name: str, hours: int) -> IdempotencyKey:
+        return IdempotencyKey.objects.create(
+            customer=make_customer(name),
+            key="k",
+            fingerprint="f",
+            method="POST",
+            path="/",
+            expires_at=timezone.now() + timedelta(hours=hours),
+        )
+
+    key("expired1", -1)
+    live = key("live", 5)
+    assert tasks.purge_idempotency_keys() == 1
+    assert list(IdempotencyKey.objects.all()) == [live]
+    key("expired2", -1)
+    out = io.StringIO()
+    # Purging cases is off (PURGE_AFTER_DAYS is None) and the command says so; the keys still go.
+    with pytest.raises(CommandError, match="Purging is off"):
+        call_command("graceful_cancel_purge", "--dry-run", stdout=out)
+    assert "Would delete 1 expired idempotency key(s)" in out.getvalue()
+    assert IdempotencyKey.objects.count() == 2
+    with pytest.raises(CommandError, match="Purging is off"):
+        call_command("graceful_cancel_purge", stdout=out)
+    assert list(IdempotencyKey.objects.all()) == [live]
+
+
+def test_erase_blanks_what_the_followups_stored(customer, staff_user, alice_cases):
+    FollowUp.objects.filter(case__in=alice_cases).update(
+        recipient="alice@example.com", last_error="550 <alice@example.com>: no such user"
+    )
+    assert FollowUp.objects.filter(customer=customer).exists()
+    services.erase_customer(customer, actor=staff_user)
+    rows = FollowUp.objects.filter(case__in=alice_cases)
+    assert rows.exists()
+    assert set(rows.values_list("customer_id", "recipient", "last_error")) == {(None, "", "")}

@@ -7,15 +7,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from django_graceful_cancel import services
-from django_graceful_cancel.choices import CaseStatus
+from django_graceful_cancel.api.idempotency import purge_expired_keys
 from django_graceful_cancel.conf import app_settings
-from django_graceful_cancel.models import CancellationCase
+from django_graceful_cancel.models import IdempotencyKey
+from django_graceful_cancel.services.privacy import purgeable_cases
 
 
 class Command(BaseCommand):
     help = (
         'Delete closed cases started more than GRACEFUL_CANCEL["PURGE_AFTER_DAYS"] (or --days) '
-        "days ago. Open cases are kept. Recorded in the privacy log."
+        "days ago, and the API's expired Idempotency-Keys. Open cases, and cases the billing "
+        "provider has not synced yet, are kept. Recorded in the privacy log."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -23,6 +25,16 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Count, delete nothing.")
 
     def handle(self, *args: Any, days: int | None = None, dry_run: bool = False, **o: Any) -> None:
+        if days is not None and days < 1:
+            raise CommandError("--days must be 1 or more.")
+        # Expired keys hold API responses (what customers typed): they go whether or not case
+        # purging is on.
+        if dry_run:
+            keys = IdempotencyKey.objects.filter(expires_at__lte=timezone.now()).count()
+            self.stdout.write(f"Would delete {keys} expired idempotency key(s).")
+        else:
+            keys = purge_expired_keys()
+            self.stdout.write(f"Deleted {keys} expired idempotency key(s).")
         days = days if days is not None else app_settings.PURGE_AFTER_DAYS
         if days is None:
             raise CommandError(
@@ -32,11 +44,7 @@ class Command(BaseCommand):
             raise CommandError("--days must be 1 or more.")
         if dry_run:
             cutoff = timezone.now() - timedelta(days=days)
-            count = (
-                CancellationCase.objects.filter(created_at__lt=cutoff)
-                .exclude(status=CaseStatus.OPEN)
-                .count()
-            )
+            count = purgeable_cases(cutoff).count()
             self.stdout.write(f"Would delete {count} case(s) started before {cutoff:%Y-%m-%d}.")
             return
         request = services.purge_cases(older_than_days=days, actor="command:purge")

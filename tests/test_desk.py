@@ -1,0 +1,82 @@
+"""The retention desk's services: follow-up scheduling from the desk sends its signals, and the
+desk shares the case lock of services/cases.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.dispatch import Signal
+
+from django_graceful_cancel import services, signals
+from django_graceful_cancel.choices import EventKind
+from django_graceful_cancel.models import CancellationCase, FollowUp
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def listen() -> Iterator[Callable[[Signal], list[dict[str, Any]]]]:
+    """``listen(signal)`` returns the list the signal's calls are appended to (disconnected after)."""
+    connected: list[tuple[Signal, Callable[..., None]]] = []
+
+    def start(signal: Signal) -> list[dict[str, Any]]:
+        calls: list[dict[str, Any]] = []
+
+        def receiver(**kwargs: Any) -> None:
+            calls.append(kwargs)
+
+        signal.connect(receiver, weak=False)
+        connected.append((signal, receiver))
+        return calls
+
+    yield start
+    for signal, receiver in connected:
+        signal.disconnect(receiver)
+
+
+def test_cancelling_and_scheduling_followups_from_the_desk_send_signals(
+    customer, staff_user, catalogue, listen
+):
+    case, _ = services.start_case(customer)
+    services.confirm_cancellation(case)
+    scheduled = listen(signals.followups_scheduled)
+    cancelled = listen(signals.followups_cancelled)
+
+    count = services.cancel_followups(case, actor=staff_user)
+    assert [(c["sender"], c["case"].pk, c["actor"], c["cancelled"]) for c in cancelled] == [
+        (CancellationCase, case.pk, staff_user, count)
+    ]
+    FollowUp.objects.filter(case=case).delete()  # staff start the sequence again
+    created = services.schedule_followups(case, actor=staff_user)
+    assert created > 0
+    [call] = scheduled
+    assert (call["sender"], call["case"].pk, call["actor"]) == (
+        CancellationCase,
+        case.pk,
+        staff_user,
+    )
+    assert sorted(f.pk for f in call["followups"]) == sorted(
+        FollowUp.objects.filter(case=case).values_list("pk", flat=True)
+    )
+    kinds = list(case.events.values_list("kind", flat=True))
+    assert EventKind.FOLLOWUPS_SCHEDULED in kinds and EventKind.FOLLOWUPS_CANCELLED in kinds
+
+
+def test_the_desk_locks_cases_like_every_other_service() -> None:
+    from django_graceful_cancel.services import cases, desk
+
+    assert desk._lock is cases._lock
+
+
+def test_services_are_split_by_area_and_still_exported() -> None:
+    from django_graceful_cancel.services import desk, experiments, privacy
+
+    assert services.erase_customer is privacy.erase_customer
+    assert services.export_customer_data is privacy.export_customer_data
+    assert services.purge_cases is privacy.purge_cases
+    assert services.add_note is desk.add_note
+    assert services.schedule_followups is desk.schedule_followups
+    assert callable(experiments.experiment_offer)
+    assert not hasattr(desk, "erase_customer") and not hasattr(desk, "assign_experiment")
