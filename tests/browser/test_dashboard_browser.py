@@ -7,9 +7,7 @@ go to a temporary directory.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -17,36 +15,10 @@ from django.test import Client
 from django.urls import reverse
 
 from django_graceful_cancel import analytics, services
-from tests.conftest import require_service
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
+from .conftest import DOCS_IMG
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    require_service("chromium", os.path.exists(CHROMIUM), CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -57,7 +29,7 @@ def shots(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_staff_work_a_case_and_read_the_dashboard(browser, live_server, shots, django_user_model):
+def test_staff_work_a_case_and_read_the_dashboard(chromium, live_server, shots, django_user_model):
     call_command("load_demo_data", "--cases", "600", stdout=open(os.devnull, "w"))  # noqa: SIM115
     boss = django_user_model.objects.get(username="admin")
     alice = django_user_model.objects.get(username="alice")
@@ -80,7 +52,7 @@ def test_staff_work_a_case_and_read_the_dashboard(browser, live_server, shots, d
     client = Client()
     client.force_login(boss)
     session = client.cookies["sessionid"].value
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
     context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
     foreign: list[str] = []
     page = context.new_page()
