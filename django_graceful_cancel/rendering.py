@@ -10,13 +10,17 @@
 4. the generic file template: ``django_graceful_cancel/messages/<stage>/default_<part>``.
 
 Reason-specific copy beats generic copy; at the same specificity, what staff wrote in the
-database beats the files. File templates are overridden the Django way, from the host's
+database beats the files. A database row that fails to compile or render (a typo saved before
+``MessageTemplate.clean()`` existed, a tag the row cannot use) is logged and skipped: the next
+candidate in the order is used, so one bad row never breaks the page or the email. File
+templates are overridden the Django way, from the host's
 ``TEMPLATES["DIRS"]``. Parts by channel: email ``subject.txt``, ``message.txt`` and optional
 ``message.html``; page ``page.html``; sms and whatsapp ``sms.txt``; phone ``call.txt``.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +30,8 @@ from django.template.loader import render_to_string, select_template
 from django.utils import timezone, translation
 
 from .models import CancellationCase, MessageTemplate
+
+logger = logging.getLogger("django_graceful_cancel")
 
 #: Template parts per channel: (subject part, body part, html part); None where unused.
 PARTS: dict[str, tuple[str | None, str, str | None]] = {
@@ -113,6 +119,25 @@ def _render_db(
     )
 
 
+def _try_db(
+    template: MessageTemplate | None, context: dict[str, Any], *, html_body: bool
+) -> RenderedMessage | None:
+    """The row rendered, or None when there is no row or it fails (logged; the caller falls back)."""
+    if template is None:
+        return None
+    try:
+        return _render_db(template, context, html_body=html_body)
+    except Exception:
+        # Staff edit these rows without a deploy: whatever one does wrong (syntax, an unknown
+        # tag or filter, a failing {% url %}), the customer gets the next copy in line.
+        logger.exception(
+            "Message template %s (pk %s) failed to render; using the next template in line",
+            template,
+            template.pk,
+        )
+        return None
+
+
 def _render_files(
     base_names: list[str], channel: str, context: dict[str, Any], *, default_base: str = ""
 ) -> RenderedMessage | None:
@@ -159,18 +184,21 @@ def render_message(
     root = f"django_graceful_cancel/messages/{stage}"
     with translation.override(language):
         context = message_context(case, **(extra_context or {}))
+        html_body = channel == "page"
         if case.reason is not None:
             specific = _db_template(case, stage, channel, language, generic=False)
-            if specific is not None:
-                return _render_db(specific, context, html_body=channel == "page")
+            found = _try_db(specific, context, html_body=html_body)
+            if found is not None:
+                return found
             found = _render_files(
                 [f"{root}/{case.reason.slug}"], channel, context, default_base=f"{root}/default"
             )
             if found is not None:
                 return found
         generic = _db_template(case, stage, channel, language, generic=True)
-        if generic is not None:
-            return _render_db(generic, context, html_body=channel == "page")
+        found = _try_db(generic, context, html_body=html_body)
+        if found is not None:
+            return found
         found = _render_files([f"{root}/default"], channel, context)
         if found is None:
             raise TemplateDoesNotExist(f"{root}/default_{PARTS[channel][1]}")

@@ -600,3 +600,91 @@ def test_call_queue_marks_calls_done_through_the_service(admin_client, superuser
     assert response.status_code == 200
     assert "confirmation" in response.content.decode()
     assert admin_client.get(reverse("admin:graceful_cancel_followup_add")).status_code == 403
+
+
+# --- bad input never makes a 500 ----------------------------------------------------------------
+
+
+def test_message_template_with_bad_syntax_is_refused_per_field(admin_client, catalogue):
+    from django.core.exceptions import ValidationError
+
+    template = MessageTemplate(
+        stage="flow_message",
+        channel="email",
+        language="en",
+        subject="Hi {{ name|no_such_filter }}",
+        body="Hello {% if %}",
+        html_body="<p>{% endfor %}</p>",
+    )
+    with pytest.raises(ValidationError) as raised:
+        template.full_clean()
+    assert set(raised.value.message_dict) == {"subject", "body", "html_body"}
+    MessageTemplate(stage="flow_message", channel="page", language="en", body="{{ name }}").clean()
+
+    response = admin_client.post(
+        reverse("admin:graceful_cancel_messagetemplate_add"),
+        {
+            "stage": "flow_message",
+            "channel": "page",
+            "language": "es",
+            "subject": "",
+            "body": "{% if %}",
+            "html_body": "",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "not valid Django template syntax" in response.content.decode()
+    assert not MessageTemplate.objects.filter(language="es").exists()
+
+
+def test_message_template_preview_shows_a_render_error(admin_client, catalogue):
+    # Compiles (so clean() lets it through) but fails when rendered.
+    template = MessageTemplate.objects.create(
+        stage="thank_you", channel="email", language="en", subject="x", body="{% url 'nope' %}"
+    )
+    response = admin_client.get(
+        reverse("admin:graceful_cancel_messagetemplate_change", args=[template.pk])
+    )
+    assert response.status_code == 200
+    assert "This template fails to render" in response.content.decode()
+
+
+@pytest.mark.parametrize("owner", ["²", "99999999999999999999999", "1" * 19, "-1", "1.5"])
+def test_owner_filter_ignores_values_that_are_not_a_staff_id(admin_client, catalogue, owner):
+    response = admin_client.get(
+        reverse("admin:graceful_cancel_cancellationcase_changelist"), {"owner": owner}
+    )
+    assert response.status_code == 200
+
+
+def test_owner_filter_still_filters_by_id(admin_client, catalogue, customer, staff_user):
+    case, _ = services.start_case(customer)
+    services.assign_owner(case, staff_user, actor=staff_user)
+    url = reverse("admin:graceful_cancel_cancellationcase_changelist")
+    assert case.reference in admin_client.get(url, {"owner": str(staff_user.pk)}).content.decode()
+    other = str(staff_user.pk + 1000)
+    assert case.reference not in admin_client.get(url, {"owner": other}).content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"end": "9999-12-31"},
+        {"start": "9999-12-31", "end": "9999-12-31"},
+        {"end": "9999-12-31", "format": "csv"},
+    ],
+)
+def test_dashboard_refuses_dates_datetime_cannot_hold(admin_client, catalogue, query):
+    response = admin_client.get(reverse("admin:graceful_cancel_dashboard"), query)
+    assert response.status_code == 200
+    if "format" not in query:
+        assert "Choose a date before the year 9999." in response.content.decode()
+
+
+def test_dashboard_accepts_the_last_usable_year(admin_client, catalogue):
+    response = admin_client.get(
+        reverse("admin:graceful_cancel_dashboard"), {"start": "9998-12-31", "end": "9998-12-31"}
+    )
+    assert response.status_code == 200
+    assert "Choose a date before" not in response.content.decode()

@@ -126,3 +126,38 @@ def test_page_copy_uses_name_plan_tenure_and_effective_date(case):
         case, "flow_message", channel="page", extra_context={"effective_at": when}
     ).text
     assert text == "Alice|Standard|13|2031-03-04"
+
+
+# --- a broken row never breaks the page ----------------------------------------------------------
+
+
+def test_a_reason_row_that_does_not_compile_falls_back_to_the_reason_file(case, caplog):
+    # Saved before MessageTemplate.clean() existed, or straight into the database.
+    broken = db_template(case.reason, "Hello {% if %}")
+    rendered = render_message(case, "flow_message", channel="page")
+    assert rendered.source == f"{ROOT}/flow_message/price_page.html"
+    assert "Price matters" in rendered.text
+    assert f"pk {broken.pk}" in caplog.text
+
+
+def test_a_row_that_fails_to_render_falls_back_to_the_next_in_line(customer, catalogue, caplog):
+    reason = Reason.objects.create(slug="moving-abroad", category="other", label="Moving abroad")
+    case, _ = services.start_case(customer)
+    services.record_reason(case, reason)
+    case.refresh_from_db()
+    # Compiles, fails when rendered: the generic file is next for a reason without a file.
+    db_template(reason, "{% url 'no-such-page' %}")
+    rendered = render_message(case, "flow_message", channel="page")
+    assert rendered.source == f"{ROOT}/flow_message/default_page.html"
+    db_template(None, "Generic staff copy.")
+    assert render_message(case, "flow_message", channel="page").text == "Generic staff copy."
+    assert "failed to render" in caplog.text
+
+
+def test_the_offer_page_survives_a_broken_row(customer, catalogue, client):
+    db_template(Reason.objects.get(slug="price"), "Hello {% if %}")
+    client.force_login(customer)
+    response = client.post("/account/cancel/", {"action": "continue", "reason": "price"})
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert "Price matters" in page.content.decode()

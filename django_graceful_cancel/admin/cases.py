@@ -62,7 +62,8 @@ class OwnerFilter(admin.SimpleListFilter):
             return queryset.filter(owner=request.user)
         if value == "none":
             return queryset.filter(owner__isnull=True)
-        if value and value.isdigit():
+        # ASCII digits only ("²".isdigit() is True) and no more than a 64-bit key holds.
+        if value and value.isascii() and value.isdigit() and len(value) <= 18:
             return queryset.filter(owner_id=int(value))
         return queryset
 

@@ -8,7 +8,6 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template import TemplateSyntaxError
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
@@ -101,8 +100,12 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         case.reason = template.reason
         try:
             rendered = _render_db(template, message_context(case))
-        except TemplateSyntaxError as error:
-            return format_html('<p class="errornote">{}</p>', error)
+        except Exception as error:  # noqa: BLE001  (any error is the staff's to see, not a 500)
+            # Syntax errors, unknown tags or filters, a {% url %} that does not resolve...
+            return format_html(
+                '<p class="errornote">{}</p>',
+                gettext("This template fails to render: %(error)s") % {"error": error},
+            )
         parts = [(gettext("Subject"), rendered.subject)] if rendered.subject else []
         parts.append((gettext("Text"), rendered.text))
         html = format_html_join(

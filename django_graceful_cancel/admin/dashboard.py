@@ -43,6 +43,23 @@ class RangeForm(forms.Form):
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    #: The range ends the day after ``end``: 9999-12-31 would overflow ``datetime``.
+    MAX_YEAR = 9998
+
+    def _clean_year(self, field: str) -> dt.date | None:
+        value = self.cleaned_data.get(field)
+        if value is not None and value.year > self.MAX_YEAR:
+            raise forms.ValidationError(
+                gettext("Choose a date before the year %(year)d.") % {"year": self.MAX_YEAR + 1}
+            )
+        return value
+
+    def clean_start(self) -> dt.date | None:
+        return self._clean_year("start")
+
+    def clean_end(self) -> dt.date | None:
+        return self._clean_year("end")
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         start, end = data.get("start"), data.get("end")

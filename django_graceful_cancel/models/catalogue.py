@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.template import Template, TemplateSyntaxError
 from django.utils.translation import gettext_lazy as _
 
 from ..choices import Channel, OfferKind, ReasonCategory
@@ -123,3 +125,22 @@ class MessageTemplate(models.Model):
     def __str__(self) -> str:
         reason = self.reason.slug if self.reason is not None else "*"
         return f"{self.stage}/{self.channel}/{self.language}/{reason}"
+
+    def clean(self) -> None:
+        """Refuse copy that does not compile: saved, it would break every message it renders."""
+        super().clean()
+        errors = {}
+        for field in ("subject", "body", "html_body"):
+            source = getattr(self, field) or ""
+            if not source:
+                continue
+            try:
+                Template(source)
+            except TemplateSyntaxError as error:
+                errors[field] = ValidationError(
+                    _("This is not valid Django template syntax: %(error)s"),
+                    code="template_syntax",
+                    params={"error": error},
+                )
+        if errors:
+            raise ValidationError(errors)
