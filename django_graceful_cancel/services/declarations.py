@@ -17,7 +17,6 @@ module:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import logging
@@ -35,6 +34,7 @@ from .. import signals
 from ..choices import CaseStatus, ComplianceProfile, DeclarationStatus, EventKind, TerminationType
 from ..conf import app_settings
 from ..exceptions import GracefulCancelError, InvalidTransition, RateLimited
+from ..links import absolute
 from ..models import CancellationCase, CancellationDeclaration
 from . import cases
 
@@ -167,23 +167,6 @@ def _cancel_for(
     return case, ""
 
 
-def absolute_url(path: str) -> str:
-    """``path`` on the site's address (``SITE_URL``), for links in messages."""
-    if not path or path.startswith(("http://", "https://")):
-        return path
-    base = getattr(app_settings, "SITE_URL", None)
-    if not base:
-        from django.apps import apps
-
-        base = "http://localhost:8000"
-        if apps.is_installed("django.contrib.sites"):
-            from django.contrib.sites.models import Site
-
-            with contextlib.suppress(Site.DoesNotExist):
-                base = f"https://{Site.objects.get_current().domain}"
-    return base.rstrip("/") + path
-
-
 def _acknowledge_safely(pk: int) -> None:
     try:
         send_acknowledgements(pk)
@@ -197,7 +180,7 @@ def send_acknowledgements(pk: int) -> int:
     The address given always gets one. The address on the matched account gets one with the
     "this was not me" link; when it is the same address, one message carries both.
     """
-    from ..notifications import site_name
+    from ..links import site_name
 
     declaration = CancellationDeclaration.objects.select_related("case", "customer").get(pk=pk)
     account_email = ""
@@ -221,8 +204,8 @@ def send_acknowledgements(pk: int) -> int:
                 "declaration": declaration,
                 "case": declaration.case,
                 "site_name": site_name(),
-                "acknowledgement_url": absolute_url(declaration.acknowledgement_path),
-                "dispute_url": absolute_url(declaration.dispute_path) if with_dispute else "",
+                "acknowledgement_url": absolute(declaration.acknowledgement_path),
+                "dispute_url": absolute(declaration.dispute_path) if with_dispute else "",
                 "to_account_holder": with_dispute,
             }
             root = "django_graceful_cancel/declaration/acknowledgement"
