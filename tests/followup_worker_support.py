@@ -5,11 +5,14 @@ line are atomic, so four processes writing at once never interleave.
 A file ``fail-<address>`` in FOLLOWUP_FAIL_DIR makes the next send to that address raise
 anymail's API error once (the file is removed by whichever process sends first: exactly one
 failure).
+
+``due_confirmations`` builds a backlog for those tests (and the reliability worker tests).
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +40,43 @@ class RecordingBackend(BaseEmailBackend):
             finally:
                 os.close(fd)
         return len(email_messages)
+
+
+def due_confirmations(user_model: Any, count: int, *, prefix: str = "w") -> list[int]:
+    """``count`` cancelled cases, each with its confirmation due now (bulk, like a backlog);
+    the follow-ups' primary keys. Customers are ``<prefix><i>`` at ``<prefix><i>@example.com``."""
+    # Imported here: this module is also a mail backend, loaded by workers as they start.
+    from django.utils import timezone
+
+    from django_graceful_cancel.choices import CaseStatus
+    from django_graceful_cancel.models import CancellationCase, FollowUp
+
+    users = user_model.objects.bulk_create(
+        user_model(username=f"{prefix}{i}", email=f"{prefix}{i}@example.com") for i in range(count)
+    )
+    now = timezone.now()
+    cases = CancellationCase.objects.bulk_create(
+        CancellationCase(
+            customer=user,
+            subscription_ref=f"bulk:{user.pk}",
+            status=CaseStatus.CANCELLED,
+            cancelled_at=now,
+            closed_at=now,
+            effective_at=now + timedelta(days=20),
+            plan="Standard",
+            language="en",
+        )
+        for user in users
+    )
+    rows = FollowUp.objects.bulk_create(
+        FollowUp(
+            case=case,
+            customer_id=case.customer_id,
+            stage="confirmation",
+            template="confirmation",
+            channel="email",
+            due_at=now - timedelta(minutes=1),
+        )
+        for case in cases
+    )
+    return [row.pk for row in rows]

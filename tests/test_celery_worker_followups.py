@@ -19,19 +19,18 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import override_settings
-from django.utils import timezone
 
 from django_graceful_cancel import services, tasks
 from django_graceful_cancel.choices import CaseStatus, EventKind, FollowUpStatus
 from django_graceful_cancel.models import CancellationCase, FollowUp
 from tests.conftest import gc_settings, port_open, require_service, use_celery_broker
+from tests.followup_worker_support import due_confirmations
 
 pytestmark = [pytest.mark.postgres, pytest.mark.celery_worker]
 
@@ -201,33 +200,7 @@ def test_four_concurrent_workers_send_ten_thousand_rows_exactly_once(
     fresh, transactional_db, django_user_model
 ):
     total = 10_000
-    users = django_user_model.objects.bulk_create(
-        django_user_model(username=f"bulk{i}", email=f"bulk{i}@example.com") for i in range(total)
-    )
-    now = timezone.now()
-    cases = CancellationCase.objects.bulk_create(
-        CancellationCase(
-            customer=user,
-            subscription_ref=f"bulk:{user.pk}",
-            status=CaseStatus.CANCELLED,
-            cancelled_at=now,
-            effective_at=now + timedelta(days=20),
-            plan="Standard",
-            language="en",
-        )
-        for user in users
-    )
-    FollowUp.objects.bulk_create(
-        FollowUp(
-            case=case,
-            customer_id=case.customer_id,
-            stage="confirmation",
-            template="confirmation",
-            channel="email",
-            due_at=now - timedelta(minutes=1),
-        )
-        for case in cases
-    )
+    due_confirmations(django_user_model, total, prefix="bulk")
     for _ in range(8):  # more sweeps than processes: all four compete for the same rows
         tasks.sweep_followups.delay(batch_size=50, max_batches=1000)
 

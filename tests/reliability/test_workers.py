@@ -17,19 +17,18 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone
 
 from django_graceful_cancel import services, tasks
 from django_graceful_cancel.choices import CaseStatus, FollowUpStatus
 from django_graceful_cancel.models import CancellationCase, FollowUp
 from tests.conftest import gc_settings, port_open, require_service, use_celery_broker
+from tests.followup_worker_support import due_confirmations
 
 pytestmark = [
     pytest.mark.reliability,
@@ -61,39 +60,6 @@ def sent_lines(log: Path) -> list[tuple[int, str]]:
     return [
         (int(pk), stage) for pk, stage, _pid in (ln.split() for ln in log.read_text().splitlines())
     ]
-
-
-def due_confirmations(django_user_model: Any, count: int) -> list[int]:
-    """``count`` cancelled cases, each with its confirmation due now (bulk, like a backlog)."""
-    users = django_user_model.objects.bulk_create(
-        django_user_model(username=f"w{i}", email=f"w{i}@example.com") for i in range(count)
-    )
-    now = timezone.now()
-    cases = CancellationCase.objects.bulk_create(
-        CancellationCase(
-            customer=user,
-            subscription_ref=f"bulk:{user.pk}",
-            status=CaseStatus.CANCELLED,
-            cancelled_at=now,
-            closed_at=now,
-            effective_at=now + timedelta(days=20),
-            plan="Standard",
-            language="en",
-        )
-        for user in users
-    )
-    rows = FollowUp.objects.bulk_create(
-        FollowUp(
-            case=case,
-            customer_id=case.customer_id,
-            stage="confirmation",
-            template="confirmation",
-            channel="email",
-            due_at=now - timedelta(minutes=1),
-        )
-        for case in cases
-    )
-    return [row.pk for row in rows]
 
 
 @pytest.fixture
