@@ -98,3 +98,26 @@ def test_a_phone_number_is_kept_only_with_consent(customer, catalogue):
     )
     case.refresh_from_db()
     assert case.contact_phone == "+34600000000"
+
+
+@pytest.mark.django_db
+def test_admin_lists_cases_whose_provider_sync_needs_attention(
+    client, make_customer, catalogue, django_user_model
+):
+    pending, _ = services.start_case(make_customer())
+    stuck, _ = services.start_case(make_customer())
+    fine, _ = services.start_case(make_customer())
+    CancellationCase.objects.filter(pk=pending.pk).update(
+        provider_sync="pending", provider_sync_attempts=1
+    )
+    CancellationCase.objects.filter(pk=stuck.pk).update(
+        provider_sync="pending", provider_sync_attempts=10
+    )
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "x")
+    client.force_login(admin)
+    url = "/admin/graceful_cancel/cancellationcase/"
+    pending_page = client.get(url, {"sync": "pending"}).content.decode()
+    attention_page = client.get(url, {"sync": "attention"}).content.decode()
+    assert pending.reference in pending_page and stuck.reference in pending_page
+    assert fine.reference not in pending_page
+    assert stuck.reference in attention_page and pending.reference not in attention_page

@@ -26,6 +26,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
+from ..choices import SyncStatus
+from ..conf import app_settings
 from ..exceptions import GracefulCancelError
 from ..models import (
     CancellationCase,
@@ -95,6 +97,27 @@ class ValueFilter(admin.SimpleListFilter):
             if high is not None:
                 queryset = queryset.filter(price__lt=high)
             return queryset
+        return queryset
+
+
+class ProviderSyncFilter(admin.SimpleListFilter):
+    """Cancellations the subscription provider has not applied yet, and those past
+    ``PROVIDER_SYNC_MAX_ATTEMPTS`` that need a person."""
+
+    title = _("provider sync")
+    parameter_name = "sync"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("pending", _("Pending")), ("attention", _("Needs attention"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "pending":
+            return queryset.filter(provider_sync=SyncStatus.PENDING)
+        if self.value() == "attention":
+            return queryset.filter(
+                provider_sync=SyncStatus.PENDING,
+                provider_sync_attempts__gte=app_settings.PROVIDER_SYNC_MAX_ATTEMPTS,
+            )
         return queryset
 
 
@@ -341,6 +364,7 @@ class CancellationCaseAdmin(admin.ModelAdmin):
         OwnerFilter,
         PlanFilter,
         ValueFilter,
+        ProviderSyncFilter,
         "created_at",
     )
     search_fields = (
