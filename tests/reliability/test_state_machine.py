@@ -141,12 +141,13 @@ class CaseMachine(RuleBasedStateMachine):
     def start(self) -> Any:
         open_pk = self.open_pk()
         cancellable = self.subscription_cancellable()
-        # A cancellation in force, or a reactivation the provider has not applied yet (it still
-        # shows the subscription ending): either way, no new case.
-        cancelled = CaseStatus.CANCELLED in self.expected.values() or (
-            CancellationCase.objects.filter(
+        # A cancellation in force: applied by the provider (the subscription is set to end) or
+        # confirmed here while the provider was down (sync pending).
+        cancelled = (
+            Subscription.objects.get(pk=self.subscription.pk).cancel_at_period_end
+            or CancellationCase.objects.filter(
                 customer=self.user,
-                status=CaseStatus.REACTIVATED,
+                status=CaseStatus.CANCELLED,
                 provider_sync=SyncStatus.PENDING,
             ).exists()
         )
@@ -160,7 +161,7 @@ class CaseMachine(RuleBasedStateMachine):
             assert error.code == "already_cancelled"
             assert open_pk is None and cancelled
             return multiple()
-        # Otherwise a cancellation in force would have been refused above.
+        # A cancellation in force must have been refused above.
         assert not cancelled or open_pk is not None
         if open_pk is not None:
             assert (case.pk, created) == (open_pk, False)
