@@ -4,8 +4,10 @@ in the same run, as a ratio. Not part of ``make test``.
 Sizes (environment): BENCH_CASES (large history, default 1,000,000), BENCH_SMALL (default
 1,000), BENCH_FLOWS (API flows per side, default 300) and BENCH_CONCURRENCY (default 8),
 BENCH_SWEEP_ROWS (due follow-ups per worker count, default 100,000), BENCH_WORKERS (default
-"1,2,4"). Databases on BENCH_PG (default postgres://postgres@127.0.0.1:5432): gc_bench (large,
-kept between runs: the history is only topped up), gc_bench_small and gc_bench_sweep (rebuilt).
+"1,2,4"). Databases on BENCH_PG (default postgres://postgres@127.0.0.1:5432): gc_bench (large),
+gc_bench_small and gc_bench_sweep, all rebuilt from the current models each run
+(BENCH_KEEP_LARGE=1 keeps gc_bench and only tops its history up, when the models have not
+changed since).
 Results go to benchmarks/results/latest.{json,txt}.
 """
 
@@ -107,7 +109,10 @@ def ratio(value: float, base: float) -> str:
 def main() -> None:
     facts = machine()
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    for database in ("gc_bench_small", "gc_bench_sweep"):
+    rebuilt = ["gc_bench_small", "gc_bench_sweep"]
+    if os.environ.get("BENCH_KEEP_LARGE") != "1":
+        rebuilt.append("gc_bench")
+    for database in rebuilt:
         drop(database)
     small = script("queries.py", "gc_bench_small", SMALL)
     large = script("queries.py", "gc_bench", LARGE)
