@@ -740,3 +740,26 @@ def test_the_demo_plays_the_whole_sequence_in_seconds(
         "winback",
     ]
     assert {f.status for f in rows(case).values()} == {FollowUpStatus.SENT}
+
+
+def test_an_unexpected_error_in_a_send_is_requeued_and_the_sweep_goes_on(
+    make_customer, catalogue, settings
+):
+    settings.GRACEFUL_CANCEL = gc_settings(FOLLOWUP_DISPATCH="sweep")
+    first = rows(cancel(make_customer()))["confirmation"]
+    second = rows(cancel(make_customer()))["confirmation"]
+    real_deliver = followups.deliver
+
+    def flaky(pk: int) -> Any:
+        if pk == first.pk:
+            raise RuntimeError("a bug in a channel")
+        return real_deliver(pk)
+
+    with mock.patch.object(followups, "deliver", side_effect=flaky):
+        assert services.sweep_followups() == 2
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == FollowUpStatus.SCHEDULED
+    assert first.last_error == "unexpected error"
+    assert first.due_at > timezone.now()
+    assert second.status == FollowUpStatus.SENT

@@ -234,7 +234,11 @@ def sweep_followups(*, batch_size: int | None = None, max_batches: int | None = 
                 deliver(pk)
             except Exception:
                 logger.exception("Follow-up %s failed unexpectedly", pk)
-                _requeue(pk, due_at=timezone.now() + _backoff(1), error="unexpected error")
+                _requeue(
+                    pk,
+                    due_at=timezone.now() + timedelta(seconds=_backoff(1)),
+                    error="unexpected error",
+                )
             handled += 1
     return handled
 
