@@ -278,3 +278,21 @@ def celery_worker_factory(django_db_setup: Any, django_db_blocker: Any, tmp_path
     for worker in started:
         worker.stop()
         worker.output.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_leak() -> Any:
+    """Fail a test that leaves GRACEFUL_CANCEL or the mail settings changed for the next ones.
+
+    Autouse fixtures are torn down last, so this sees the settings after every other fixture
+    has restored its own. (Mixing ``@override_settings`` with pytest-django's ``settings``
+    fixture, which ``email_backend`` uses, restores them in the wrong order: use the fixture.)
+    """
+    from django.conf import settings
+
+    names = ("GRACEFUL_CANCEL", "MAILERS", "EMAIL_BACKEND")
+    before = {name: getattr(settings, name, None) for name in names}
+    yield
+    leaked = [name for name in names if getattr(settings, name, None) != before[name]]
+    if leaked:
+        pytest.fail(f"This test leaked settings into the next tests: {', '.join(leaked)}")

@@ -313,10 +313,10 @@ def test_a_stale_sending_row_goes_back_to_the_queue(customer, catalogue):
 # --- retries -----------------------------------------------------------------------------------
 
 
-@override_settings(GRACEFUL_CANCEL=gc_settings(FOLLOWUP_RETRY_BACKOFF_SECONDS=60))
 def test_a_transient_esp_error_retries_with_backoff_then_succeeds(
-    customer, catalogue, email_backend
+    customer, catalogue, email_backend, settings
 ):
+    settings.GRACEFUL_CANCEL = gc_settings(FOLLOWUP_RETRY_BACKOFF_SECONDS=60)
     email_backend("tests.test_followups.FlakyESP")
     FlakyESP.failures, FlakyESP.sent = 2, []
     case = cancel(customer)
@@ -350,8 +350,8 @@ def test_the_task_asks_celery_to_retry_after_the_backoff(customer, catalogue, em
     assert r.call_args.kwargs == {"countdown": 60}
 
 
-@override_settings(GRACEFUL_CANCEL=gc_settings(FOLLOWUP_MAX_ATTEMPTS=2))
-def test_failure_after_the_configured_attempts(customer, catalogue, email_backend):
+def test_failure_after_the_configured_attempts(customer, catalogue, email_backend, settings):
+    settings.GRACEFUL_CANCEL = gc_settings(FOLLOWUP_MAX_ATTEMPTS=2)
     email_backend("tests.test_followups.FlakyESP")
     FlakyESP.failures, FlakyESP.sent = 5, []
     case = cancel(customer)

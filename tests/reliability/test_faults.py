@@ -101,10 +101,11 @@ def _cancelled_cases(make_customer, count: int) -> list[CancellationCase]:
     return cases
 
 
-@override_settings(GRACEFUL_CANCEL=QUIET_FREE)
 def test_esp_outage_then_recovery_every_message_goes_out_once(
-    make_customer, catalogue, email_backend
+    make_customer, catalogue, email_backend, settings
 ):
+    # The settings fixture for both: mixed with @override_settings, teardown order leaks.
+    settings.GRACEFUL_CANCEL = QUIET_FREE
     email_backend("tests.reliability.support.FlakyESP")
     cases = _cancelled_cases(make_customer, 12)
     rows = FollowUp.objects.filter(case__in=cases, channel="email")
@@ -133,10 +134,11 @@ def test_esp_outage_then_recovery_every_message_goes_out_once(
         )
 
 
-@override_settings(GRACEFUL_CANCEL=QUIET_FREE)
 def test_esp_permanent_failure_is_recorded_and_visible_in_the_admin(
-    make_customer, catalogue, email_backend, admin_client
+    make_customer, catalogue, email_backend, admin_client, settings
 ):
+    # The settings fixture for both: mixed with @override_settings, teardown order leaks.
+    settings.GRACEFUL_CANCEL = QUIET_FREE
     email_backend("tests.reliability.support.FlakyESP")
     good, bad = _cancelled_cases(make_customer, 2)
     FlakyESP.reset(permanent={bad.customer.email})
@@ -157,10 +159,11 @@ def test_esp_permanent_failure_is_recorded_and_visible_in_the_admin(
     assert "HTTP 400" in page and "Failed" in page
 
 
-@override_settings(GRACEFUL_CANCEL=QUIET_FREE)
 def test_esp_down_longer_than_the_attempts_fails_the_row_visibly(
-    make_customer, catalogue, email_backend
+    make_customer, catalogue, email_backend, settings
 ):
+    # The settings fixture for both: mixed with @override_settings, teardown order leaks.
+    settings.GRACEFUL_CANCEL = QUIET_FREE
     email_backend("tests.reliability.support.FlakyESP")
     (case,) = _cancelled_cases(make_customer, 1)
     FlakyESP.reset(outage=1000)
