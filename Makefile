@@ -89,9 +89,14 @@ test-postgres: venv
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
 # The docs build in ~3 s: a broken link fails `make test` like a failing test.
-test: lint docs test-sqlite
+# The whole suite: lint, docs, types, SQLite (browser tests included), then on CI or with
+# DATABASE_URL the PostgreSQL pass (real Celery workers), the oldest and newest corners of the
+# support matrix, and the release build with its wheel smoke test.
+test: lint docs typecheck test-sqlite
 ifeq ($(RUN_PG),1)
 	$(MAKE) test-postgres
+	$(MAKE) corners
+	$(MAKE) build
 endif
 
 clean:
