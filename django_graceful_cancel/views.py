@@ -106,27 +106,25 @@ def _latest_cancelled(request: HttpRequest) -> CancellationCase | None:
     )
 
 
-def _already_cancelled(request: HttpRequest) -> HttpResponse:
+def _latest_receipt_or(request: HttpRequest, title: str, message: str) -> HttpResponse:
+    """A customer with nothing (more) to cancel sees their latest receipt, or else why."""
     latest = _latest_cancelled(request)
     if latest is not None:
         return redirect("graceful_cancel:done", reference=latest.reference)
-    return _problem(
+    return _problem(request, title, message, status=200)
+
+
+def _already_cancelled(request: HttpRequest) -> HttpResponse:
+    return _latest_receipt_or(
         request,
         _("Your subscription is already cancelled"),
         _("Your subscription is already set to end. There is nothing more to do."),
-        status=200,
     )
 
 
 def _nothing_to_cancel(request: HttpRequest) -> HttpResponse:
-    latest = _latest_cancelled(request)
-    if latest is not None:
-        return redirect("graceful_cancel:done", reference=latest.reference)
-    return _problem(
-        request,
-        _("Nothing to cancel"),
-        _("You have no active subscription to cancel."),
-        status=200,
+    return _latest_receipt_or(
+        request, _("Nothing to cancel"), _("You have no active subscription to cancel.")
     )
 
 
