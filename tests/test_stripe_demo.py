@@ -136,3 +136,18 @@ def test_stripe_down_on_the_start_page_is_a_clear_page(demo, client, django_user
         response = client.get(reverse("graceful_cancel:start"))
     assert response.status_code == 503
     assert not CancellationCase.objects.filter(customer__username="alice").exists()
+
+
+def test_stripe_down_on_the_account_page_keeps_the_page_and_the_cancel_link(
+    demo, client, django_user_model
+):
+    from tests.stripe_support import free_port
+
+    client.force_login(django_user_model.objects.get(username="alice"))
+    dead = {**demo_settings(f"http://127.0.0.1:{free_port()}")}
+    with override_settings(GRACEFUL_CANCEL=dead):
+        response = client.get(reverse("shop:account"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "cannot reach our billing system" in page
+    assert reverse("graceful_cancel:start") in page
