@@ -750,10 +750,10 @@ def test_an_unexpected_error_in_a_send_is_requeued_and_the_sweep_goes_on(
     second = rows(cancel(make_customer()))["confirmation"]
     real_deliver = followups.deliver
 
-    def flaky(pk: int) -> Any:
+    def flaky(pk: int, **kwargs: Any) -> Any:
         if pk == first.pk:
             raise RuntimeError("a bug in a channel")
-        return real_deliver(pk)
+        return real_deliver(pk, **kwargs)
 
     with mock.patch.object(followups, "deliver", side_effect=flaky):
         assert services.sweep_followups() == 2
@@ -763,3 +763,25 @@ def test_an_unexpected_error_in_a_send_is_requeued_and_the_sweep_goes_on(
     assert first.last_error == "unexpected error"
     assert first.due_at > timezone.now()
     assert second.status == FollowUpStatus.SENT
+
+
+def test_a_stale_claim_taken_over_by_another_worker_is_sent_once(
+    make_customer, catalogue, settings
+):
+    settings.GRACEFUL_CANCEL = gc_settings(FOLLOWUP_DISPATCH="sweep", **NO_LIMITS)
+    row = rows(cancel(make_customer()))["confirmation"]
+    mail.outbox.clear()
+    first_claim = timezone.now()
+    assert followups.claim_due(10, now=first_claim) == [row.pk]
+    # Worker A stalls past the sending timeout; its claim is released and worker B takes the row.
+    timeout = settings.GRACEFUL_CANCEL.get("FOLLOWUP_SENDING_TIMEOUT_MINUTES", 30)
+    with time_machine.travel(first_claim + timedelta(minutes=timeout + 1), tick=False):
+        assert followups.release_stale() == 1
+        second_claim = timezone.now()
+        assert followups.claim_due(10, now=second_claim) == [row.pk]
+        # Worker A wakes up while B holds the row: A must leave it to B.
+        assert followups.deliver(row.pk, claimed_at=first_claim).status == FollowUpStatus.SENDING
+        assert mail.outbox == []
+        assert followups.deliver(row.pk, claimed_at=second_claim).status == FollowUpStatus.SENT
+    assert len(mail.outbox) == 1
+    assert row.case.events.filter(kind="message_sent").count() == 1

@@ -213,10 +213,11 @@ def claim_followup(pk: int, *, now: datetime | None = None) -> bool:
 
 def send_followup(pk: int) -> SendOutcome:
     """Claim and send one row (idempotent: a row that is not due or not scheduled is left)."""
-    if not claim_followup(pk):
+    now = timezone.now()
+    if not claim_followup(pk, now=now):
         status = FollowUp.objects.filter(pk=pk).values_list("status", flat=True).first()
         return SendOutcome(status=status or "missing")
-    return deliver(pk)
+    return deliver(pk, claimed_at=now)
 
 
 def sweep_followups(*, batch_size: int | None = None, max_batches: int | None = None) -> int:
@@ -226,12 +227,13 @@ def sweep_followups(*, batch_size: int | None = None, max_batches: int | None = 
     release_stale()
     handled = 0
     for _ in range(max_batches):
-        pks = claim_due(batch_size)
+        claimed_at = timezone.now()
+        pks = claim_due(batch_size, now=claimed_at)
         if not pks:
             break
         for pk in pks:
             try:
-                deliver(pk)
+                deliver(pk, claimed_at=claimed_at)
             except Exception:
                 logger.exception("Follow-up %s failed unexpectedly", pk)
                 _requeue(
@@ -385,8 +387,12 @@ def _not_before(followup: FollowUp, now: datetime) -> datetime | None:
     return later
 
 
-def deliver(pk: int) -> SendOutcome:
-    """Send a row this worker has claimed ("sending") and record what happened."""
+def deliver(pk: int, *, claimed_at: datetime | None = None) -> SendOutcome:
+    """Send a row this worker has claimed ("sending") and record what happened.
+
+    ``claimed_at`` is the claim's token: a row whose claim was released as stale and taken by
+    another worker (``release_stale``) is left to that worker, so it is never sent twice.
+    """
     from ..links import links_for
     from ..rendering import render_message
 
@@ -405,6 +411,8 @@ def deliver(pk: int) -> SendOutcome:
     )
     if followup.status != FollowUpStatus.SENDING:
         return SendOutcome(status=followup.status)
+    if claimed_at is not None and followup.claimed_at != claimed_at:
+        return SendOutcome(status=followup.status)  # another worker holds it now
     case = followup.case
     now = timezone.now()
     refused = _why_not(followup)
@@ -445,7 +453,9 @@ def deliver(pk: int) -> SendOutcome:
         logger.exception("Channel %s failed for follow-up %s", followup.channel, pk)
         return _failed_attempt(followup, attempts, repr(error), transient=True)
     with transaction.atomic():
-        updated = FollowUp.objects.filter(pk=pk, status=FollowUpStatus.SENDING).update(
+        updated = FollowUp.objects.filter(
+            pk=pk, status=FollowUpStatus.SENDING, claimed_at=followup.claimed_at
+        ).update(
             status=FollowUpStatus.SENT,
             sent_at=timezone.now(),
             recipient=recipient[:254],
