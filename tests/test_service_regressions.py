@@ -121,3 +121,33 @@ def test_admin_lists_cases_whose_provider_sync_needs_attention(
     assert pending.reference in pending_page and stuck.reference in pending_page
     assert fine.reference not in pending_page
     assert stuck.reference in attention_page and pending.reference not in attention_page
+
+
+@pytest.mark.django_db
+def test_an_older_cases_late_sync_never_undoes_a_newer_cancellation(customer, catalogue, settings):
+    from tests.conftest import gc_settings
+    from tests.test_services import FailingBackend
+
+    settings.GRACEFUL_CANCEL = gc_settings(
+        SUBSCRIPTION_BACKEND="tests.test_services.FailingBackend"
+    )
+    old, _ = services.start_case(customer)
+    services.confirm_cancellation(old)
+    # The reactivation call times out, so its sync stays pending...
+    FailingBackend.failures["reactivate_times_out"] = 1
+    services.reactivate(old)
+    old.refresh_from_db()
+    assert old.provider_sync == SyncStatus.PENDING
+    # ...although the provider did renew the subscription (a timeout after the change; with the
+    # model backend the provider is this database, so the rolled-back write is redone here).
+    Subscription.objects.filter(user=customer).update(cancel_at_period_end=False, canceled_at=None)
+    # Meanwhile the customer cancels again, in a new case, and the provider applies it.
+    new, _ = services.start_case(customer)
+    services.confirm_cancellation(new)
+    assert Subscription.objects.get(user=customer).cancel_at_period_end is True
+    # The old reactivation's retry must not renew the subscription behind the new case.
+    services.retry_provider_sync(old)
+    old.refresh_from_db()
+    assert old.provider_sync == SyncStatus.NOT_NEEDED
+    assert old.events.last().data["skipped"] == "superseded by a newer case"
+    assert Subscription.objects.get(user=customer).cancel_at_period_end is True

@@ -64,6 +64,13 @@ class FailingBackend(ModelSubscriptionBackend):
             raise BackendError("provider down", transient=True)
         super().cancel(reference, at_period_end=at_period_end, case=case)
 
+    def reactivate(self, reference: str, *, case: Any) -> None:
+        super().reactivate(reference, case=case)
+        if FailingBackend.failures.get("reactivate_times_out", 0) > 0:
+            # Applied at the provider, but the answer never came back.
+            FailingBackend.failures["reactivate_times_out"] -= 1
+            raise BackendError("timed out", transient=True)
+
     def apply_offer(self, reference: str, offer: Any, *, case: Any) -> dict[str, Any]:
         raise BackendError("coupon service down")
 

@@ -481,6 +481,21 @@ def _sync(case: CancellationCase, *, actor: Actor) -> None:
             locked = _lock(case)
             if locked.provider_sync != SyncStatus.PENDING:
                 return
+            if _superseded(locked):
+                # A newer case on the same subscription decides what the provider should do;
+                # replaying this older one (a late reactivation retry after a new cancellation,
+                # say) would undo it there.
+                CancellationCase.objects.filter(pk=locked.pk).update(
+                    provider_sync=SyncStatus.NOT_NEEDED, updated_at=timezone.now()
+                )
+                case.provider_sync = SyncStatus.NOT_NEEDED
+                locked.log(
+                    EventKind.PROVIDER_SYNCED,
+                    actor=actor,
+                    data={"status": locked.status, "skipped": "superseded by a newer case"},
+                )
+                signals.provider_synced.send(sender=CancellationCase, case=locked, actor=actor)
+                return
             if locked.status == CaseStatus.CANCELLED:
                 backend.cancel(
                     locked.subscription_ref,
@@ -539,6 +554,16 @@ def _sync(case: CancellationCase, *, actor: Actor) -> None:
                 error=error,
                 needs_attention=needs_attention,
             )
+
+
+def _superseded(case: CancellationCase) -> bool:
+    return (
+        CancellationCase.objects.filter(
+            subscription_ref=case.subscription_ref, created_at__gt=case.created_at
+        )
+        .exclude(pk=case.pk)
+        .exists()
+    )
 
 
 def sync_backoff(attempts: int) -> timedelta:
