@@ -14,7 +14,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,48 +25,12 @@ BROKER = "redis://127.0.0.1:6379/7"
 
 
 def make_due_rows(count: int, tag: str) -> list[int]:
+    """A backlog of ``count`` confirmations due now: the worker tests' own builder, in batches."""
     from django.contrib.auth import get_user_model
-    from django.utils import timezone
 
-    from django_graceful_cancel.models import CancellationCase, FollowUp
+    from tests.followup_worker_support import due_confirmations
 
-    User = get_user_model()
-    users = User.objects.bulk_create(
-        (User(username=f"sw{tag}-{i}", email=f"sw{tag}-{i}@example.com") for i in range(count)),
-        batch_size=5000,
-    )
-    now = timezone.now()
-    cases = CancellationCase.objects.bulk_create(
-        (
-            CancellationCase(
-                customer=u,
-                subscription_ref=f"sweep:{tag}:{u.pk}",
-                status="cancelled",
-                cancelled_at=now,
-                closed_at=now,
-                effective_at=now + timedelta(days=20),
-                plan="Standard",
-                language="en",
-            )
-            for u in users
-        ),
-        batch_size=5000,
-    )
-    rows = FollowUp.objects.bulk_create(
-        (
-            FollowUp(
-                case=c,
-                customer_id=c.customer_id,
-                stage="confirmation",
-                template="confirmation",
-                channel="email",
-                due_at=now - timedelta(minutes=1),
-            )
-            for c in cases
-        ),
-        batch_size=5000,
-    )
-    return [r.pk for r in rows]
+    return due_confirmations(get_user_model(), count, prefix=f"sw{tag}-", batch_size=5000)
 
 
 def proc_kb(pid: int, field: str) -> int:
