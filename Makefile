@@ -82,11 +82,21 @@ messages: venv sysdeps
 	cd django_graceful_cancel && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=..:../example_project \
 		../$(PY) -m django compilemessages
 
+# Each pass runs the package's suite (tests/: its own test project), then the example site's smoke
+# tests (example_project/tests/: its own pytest.ini and settings; the browser tests that take the
+# docs' screenshots are there). Every non-zero exit fails make, pytest's 5 (nothing collected)
+# included. PYTEST_ARGS go to the suite, EXAMPLE_PYTEST_ARGS to the smoke tests.
+EXAMPLE_TESTS := example_project/tests
+EXAMPLE_PYTEST_ARGS ?=
+
 test-sqlite: venv sysdeps
 	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL $(PY) -m pytest $(EXAMPLE_TESTS) $(EXAMPLE_PYTEST_ARGS)
 
 test-postgres: venv
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest $(EXAMPLE_TESTS) -m "not browser" \
+		$(EXAMPLE_PYTEST_ARGS)
 
 # The docs build in ~3 s: a broken link fails `make test` like a failing test.
 # The whole suite: lint, docs, types, SQLite (browser tests included), then on CI or with

@@ -1,10 +1,15 @@
-"""Shared by the benchmark scripts: the databases, Django set-up, tables and data."""
+"""Shared by the benchmark scripts: the databases, Django set-up, tables and data.
+
+The benchmarks run on the example site (benchmarks/settings.py) and import nothing from tests/.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -75,6 +80,63 @@ def build(cases: int) -> dict[str, Any]:
         "cases": CancellationCase.objects.count(),
         "load_seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def due_confirmations(count: int, *, prefix: str, batch_size: int = 5000) -> list[int]:
+    """A backlog: ``count`` cancelled cases of new customers ``<prefix><i>``, each with its
+    confirmation due now, inserted in bulk; the follow-ups' primary keys."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from django_graceful_cancel.choices import CaseStatus
+    from django_graceful_cancel.models import CancellationCase, FollowUp
+
+    user_model = get_user_model()
+    users = user_model.objects.bulk_create(
+        (
+            user_model(username=f"{prefix}{i}", email=f"{prefix}{i}@example.com")
+            for i in range(count)
+        ),
+        batch_size=batch_size,
+    )
+    now = timezone.now()
+    cases = CancellationCase.objects.bulk_create(
+        (
+            CancellationCase(
+                customer=user,
+                subscription_ref=f"bulk:{user.pk}",
+                status=CaseStatus.CANCELLED,
+                cancelled_at=now,
+                closed_at=now,
+                effective_at=now + timedelta(days=20),
+                plan="Standard",
+                language="en",
+            )
+            for user in users
+        ),
+        batch_size=batch_size,
+    )
+    rows = FollowUp.objects.bulk_create(
+        (
+            FollowUp(
+                case=case,
+                customer_id=case.customer_id,
+                stage="confirmation",
+                template="confirmation",
+                channel="email",
+                due_at=now - timedelta(minutes=1),
+            )
+            for case in cases
+        ),
+        batch_size=batch_size,
+    )
+    return [row.pk for row in rows]
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((host, port)) == 0
 
 
 def emit(result: Any) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import ROOT, bench_env, emit, read_result, setup
+from benchmarks.common import ROOT, bench_env, emit, port_open, read_result, setup
 
 PORT = 8391
 GUNICORN_WORKERS = 2  # the machine has two cores
@@ -119,8 +119,6 @@ def main() -> None:
         stderr=subprocess.PIPE,
     )
     try:
-        from tests.conftest import port_open
-
         deadline = time.monotonic() + 60
         while not port_open("127.0.0.1", PORT):
             if server.poll() is not None or time.monotonic() > deadline:

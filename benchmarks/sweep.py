@@ -19,18 +19,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import ROOT, bench_env, emit, ensure_database, setup
+from benchmarks.common import ROOT, bench_env, due_confirmations, emit, ensure_database, setup
 
 BROKER = "redis://127.0.0.1:6379/7"
 
 
 def make_due_rows(count: int, tag: str) -> list[int]:
-    """A backlog of ``count`` confirmations due now: the worker tests' own builder, in batches."""
-    from django.contrib.auth import get_user_model
-
-    from tests.followup_worker_support import due_confirmations
-
-    return due_confirmations(get_user_model(), count, prefix=f"sw{tag}-", batch_size=5000)
+    """A backlog of ``count`` confirmations due now, inserted in batches."""
+    return due_confirmations(count, prefix=f"sw{tag}-", batch_size=5000)
 
 
 def proc_kb(pid: int, field: str) -> int:

@@ -10,13 +10,14 @@ class GracefulCancelConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import (
-            checks,  # noqa: F401  (registers the system checks)
-            receivers,  # noqa: F401  (connects the app's own receivers)
-        )
+        from . import checks  # noqa: F401  (registers the system checks)
+        from .followups import receivers
+
+        # Follow-up delivery status from anymail's tracking webhooks (docs/followups.md).
+        receivers.connect()
 
         if apps.is_installed("djstripe"):
             # Stripe subscription events through dj-stripe's signals (docs/stripe.md).
-            from .stripe_webhooks import connect_djstripe
+            from .backends.stripe.webhooks import connect_djstripe
 
             connect_djstripe()

@@ -1,6 +1,8 @@
 """Settings for django-graceful-cancel, read from one dict: ``settings.GRACEFUL_CANCEL``.
 
-Every key, its default and what it means is listed in ``DEFAULTS`` below. Read settings through
+The dict holds two kinds of keys.
+
+**Core keys** are listed with their defaults and meaning in ``DEFAULTS`` below, and read through
 ``app_settings``::
 
     from django_graceful_cancel.conf import app_settings
@@ -8,36 +10,54 @@ Every key, its default and what it means is listed in ``DEFAULTS`` below. Read s
 
 Keys named in ``IMPORT_STRINGS`` hold dotted paths; reading them returns the imported object,
 resolved at call time (never at import time) so ``override_settings`` and late configuration work.
-Unknown keys and bad values are reported by the system checks in ``checks.py`` (``graceful_cancel.E0xx``).
+
+**Component options** belong to one replaceable component (a subscription backend or a channel
+backend, shipped or third-party), in the manner of django-anymail's ESP settings. The component
+declares them with their defaults, reads them itself and validates them in its own ``check()``;
+this module never lists them::
+
+    class AcmeBackend(BaseSubscriptionBackend):  # BaseSubscriptionBackend is a Configurable
+        options_docs = "https://acme.example/docs/graceful-cancel/"
+        options = {
+            "ACME_TOKEN": Option(required=True, help="the API token of your Acme account"),
+            "ACME_TIMEOUT": Option(10, valid=positive_int, expected="a positive whole number"),
+        }
+
+        def client(self):
+            # The constructor's acme_token=..., else GRACEFUL_CANCEL["ACME_TOKEN"], else the
+            # default; a required option left unset raises ImproperlyConfigured naming the key.
+            return acme.Client(self.get_option("ACME_TOKEN"), self.get_option("ACME_TIMEOUT"))
+
+A key is known to the system checks when it is a core key or an option of the configured backend,
+of a configured channel, or of a component shipped with the app (``SHIPPED_COMPONENTS``: so a site
+can keep its Stripe keys while it runs on its own model). Misconfiguration is reported by the
+system checks in ``checks.py`` and the components' ``check()`` (``graceful_cancel.E0xx``, listed
+in docs/configuration.md).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.checks import CheckMessage, Error
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 SETTINGS_NAME = "GRACEFUL_CANCEL"
 
+#: Where the core keys are documented; the hint of the core checks.
+SETTINGS_DOCS = "docs/configuration.md"
+
 DEFAULTS: dict[str, Any] = {
     # --- Subscriptions -------------------------------------------------------------------------
     # Dotted path of the class that talks to the host's subscriptions (see backends/base.py).
+    # The backend declares its own keys (backends/model.py, backends/stripe/backend.py).
     "SUBSCRIPTION_BACKEND": "django_graceful_cancel.backends.model.ModelSubscriptionBackend",
-    # For the model backend: the host's subscription model, as "app_label.ModelName".
-    "SUBSCRIPTION_MODEL": None,
-    # For the model backend: which field of the host model holds what. Values are field names or
-    # "__" paths (e.g. "plan__price"); None means the model has no such field. Keys left out keep
-    # their default (see backends/model.py: DEFAULT_FIELDS).
-    "SUBSCRIPTION_FIELDS": {},
-    # For the model backend: status values that count as an active subscription, and the value
-    # written when a subscription is cancelled at once.
-    "SUBSCRIPTION_ACTIVE_STATUSES": ["active", "trialing", "past_due"],
-    "SUBSCRIPTION_CANCELED_STATUS": "canceled",
-    # For the model backend: the field of the plan model that an offer's "plan" parameter names
-    # (used by downgrade offers).
-    "PLAN_LOOKUP_FIELD": "code",
     # When the cancellation takes effect by default: "period_end" (end of the paid period) or
     # "immediately".
     "DEFAULT_EFFECTIVE": "period_end",
@@ -92,9 +112,6 @@ DEFAULTS: dict[str, Any] = {
     # keep their default: email through Django's mail API, SMS and WhatsApp on the console,
     # phone as a call task for staff.
     "FOLLOWUP_CHANNELS": {},
-    # Twilio credentials for channels.twilio: {"ACCOUNT_SID": ..., "AUTH_TOKEN": ...,
-    # "FROM_NUMBER": "+1...", "WHATSAPP_FROM": "+1..."}.
-    "TWILIO": {},
     # Local hours [start, end) in the customer's time zone when nothing but the confirmation is
     # sent; messages due then wait until the end. None disables quiet hours.
     "FOLLOWUP_QUIET_HOURS": [21, 8],
@@ -138,48 +155,205 @@ DEFAULTS: dict[str, Any] = {
     # Seconds the admin dashboard keeps its figures in Django's default cache (each is a scan of
     # the cases in the range); 0 computes them on every view. "Refresh" on the page bypasses it.
     "DASHBOARD_CACHE_SECONDS": 300,
-    # --- Stripe (backends/stripe.py, docs/stripe.md) --------------------------------------------
-    # Secret key of the Stripe account ("sk_live_..." / "sk_test_..."); required by the Stripe
-    # backend.
-    "STRIPE_API_KEY": None,
-    # Base address of the Stripe API; None is Stripe's own. Set it to a local server such as
-    # localstripe ("http://127.0.0.1:8420") for the demo and the tests.
-    "STRIPE_API_BASE": None,
-    # Network retries of the Stripe SDK per request (connection errors, 409, 429, 5xx).
-    "STRIPE_MAX_NETWORK_RETRIES": 2,
-    # Signing secret of the webhook endpoint ("whsec_..."), for stripe_webhooks.py; None
-    # refuses every webhook.
-    "STRIPE_WEBHOOK_SECRET": None,
-    # Seconds a webhook's signed timestamp stays acceptable (replay protection).
-    "STRIPE_WEBHOOK_TOLERANCE": 300,
-    # From a Django user to their Stripe customer id: a field path on the user
-    # ("profile__stripe_customer_id"), a dotted path to a callable f(user) -> id or None, or None
-    # to use dj-stripe's Customer (its "subscriber") when dj-stripe is installed.
-    "STRIPE_CUSTOMER_LOOKUP": None,
-    # Plan codes (what downgrade offers' "plan" parameter names) -> Stripe price ids ("price_...")
-    # or legacy plan ids; also turns a subscription's price back into its plan code.
-    "STRIPE_PRICES": {},
-    # Free-feature offers: feature name -> Stripe price id of the add-on given free for the
-    # offer's "months".
-    "STRIPE_FEATURE_PRICES": {},
-    # Proration when a downgrade changes the price: None (the account's default, which is
-    # "create_prorations"), "create_prorations", "none" or "always_invoice".
-    "STRIPE_PRORATION_BEHAVIOR": None,
-    # What Stripe does with invoices while a pause offer runs: "void", "keep_as_draft" or
-    # "mark_uncollectible".
-    "STRIPE_PAUSE_BEHAVIOR": "void",
-    # Proration sent with an extension offer's new trial end: "none" (the free days are the
-    # whole gift; Stripe's default would also credit the unused part of the period), None (send
-    # nothing: the account's default; localstripe needs this) or "create_prorations".
-    "STRIPE_EXTENSION_PRORATION_BEHAVIOR": "none",
-    # Whether an immediate cancellation credits the unused part of the period.
-    "STRIPE_PRORATE_ON_CANCEL": False,
 }
 
 # Keys whose values are dotted paths, imported when read.
 IMPORT_STRINGS: frozenset[str] = frozenset(
     {"SUBSCRIPTION_BACKEND", "OFFER_POLICY", "PRIORITY_RULE"}
 )
+
+
+# --- Value tests, for the core checks and the components' options -------------------------------
+
+
+def positive_int(value: Any) -> bool:
+    """A whole number above 0 (``True`` is not a number here)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def non_negative_int(value: Any) -> bool:
+    """A whole number, 0 or more."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def optional_str(value: Any) -> bool:
+    """None or a string."""
+    return value is None or isinstance(value, str)
+
+
+def optional_http_url(value: Any) -> bool:
+    """None or an absolute http(s) address."""
+    return value is None or (isinstance(value, str) and value.startswith(("http://", "https://")))
+
+
+def is_unset(value: Any) -> bool:
+    """Whether an option's value counts as not given (None or an empty string)."""
+    return value is None or value == ""
+
+
+# --- Component options --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """One ``GRACEFUL_CANCEL`` key a component declares: its default, meaning and accepted values."""
+
+    #: The value when neither the component's constructor nor ``GRACEFUL_CANCEL`` gives one.
+    default: Any = None
+    #: What the key holds, in a few words (used in the "must be set" messages).
+    help: str = ""
+    #: True for an acceptable value; None accepts any. A bad value is check ``E003``.
+    valid: Callable[[Any], bool] | None = None
+    #: What an acceptable value is, for the ``E003`` message ("a positive whole number").
+    expected: str = ""
+    #: The component cannot work without it: reading it unset raises ``ImproperlyConfigured``,
+    #: and the component's check reports it (``E007``) when the component is configured.
+    required: bool = False
+
+
+def declared_options(component: Any) -> dict[str, Option]:
+    """The options a component (a class or an instance) declares, each as an ``Option``.
+
+    ``options`` maps each key to an ``Option`` or, for short, to its default value. Any class with
+    such a mapping is a component; subclass ``Configurable`` for ``get_option()`` and ``check()``.
+    """
+    cls = component if isinstance(component, type) else type(component)
+    declared = getattr(cls, "options", None)
+    if not isinstance(declared, Mapping):
+        return {}
+    return {
+        str(key): value if isinstance(value, Option) else Option(default=value)
+        for key, value in declared.items()
+    }
+
+
+def get_component_setting(
+    name: str,
+    *,
+    component: Any,
+    kwargs: Mapping[str, Any] | None = None,
+    allow_missing: bool = False,
+) -> Any:
+    """The value of the option ``name`` of ``component``, like anymail's ``get_anymail_setting``.
+
+    Looked up, in order: ``kwargs`` (the component's constructor arguments, by the key in lower
+    case: ``acme_token``), ``GRACEFUL_CANCEL[name]``, the declared default. A required option that
+    is still unset raises ``ImproperlyConfigured`` naming the key, unless ``allow_missing``.
+    """
+    cls = component if isinstance(component, type) else type(component)
+    option = declared_options(cls).get(name)
+    if option is None:
+        raise AttributeError(f"{cls.__qualname__} declares no {SETTINGS_NAME} option {name!r}.")
+    if kwargs is not None and name.lower() in kwargs:
+        value = kwargs[name.lower()]
+    else:
+        value = app_settings.user_settings.get(name, option.default)
+    if option.required and not allow_missing and is_unset(value):
+        raise ImproperlyConfigured(missing_option_message(name, cls, option))
+    return value
+
+
+def missing_option_message(name: str, component: type, option: Option) -> str:
+    what = f" ({option.help})" if option.help else ""
+    return f"{SETTINGS_NAME}[{name!r}]{what} must be set to use {component.__qualname__}."
+
+
+def check_options(component: Any, *, required: bool = True) -> list[CheckMessage]:
+    """The checks every component gets: ``E003`` for a key set to a value its ``Option`` does not
+    accept and, with ``required``, ``E007`` for a required key left unset."""
+    cls = component if isinstance(component, type) else type(component)
+    hint = f"See {getattr(cls, 'options_docs', '') or SETTINGS_DOCS}."
+    user = app_settings.user_settings
+    messages: list[CheckMessage] = []
+    for name, option in declared_options(cls).items():
+        if name in user and option.valid is not None and not option.valid(user[name]):
+            expected = option.expected or "another value"
+            messages.append(
+                Error(
+                    f"{SETTINGS_NAME}[{name!r}] is {user[name]!r}; expected {expected}.",
+                    hint=hint,
+                    id="graceful_cancel.E003",
+                )
+            )
+        elif (
+            required
+            and option.required
+            and is_unset(get_component_setting(name, component=cls, allow_missing=True))
+        ):
+            messages.append(
+                Error(
+                    missing_option_message(name, cls, option), hint=hint, id="graceful_cancel.E007"
+                )
+            )
+    return messages
+
+
+class Configurable:
+    """Base of the components that own ``GRACEFUL_CANCEL`` keys: subscription backends, channels.
+
+    Declare ``options``; read them with ``self.get_option(name)`` (or the class's
+    ``get_setting(name)`` where there is no instance); extend ``check()`` for what a value-by-value
+    test cannot see (a model that must exist, two keys that need each other), keeping
+    ``super().check(**kwargs)``. The system checks call ``check()`` on the configured backend and
+    on each configured channel.
+    """
+
+    #: Key -> ``Option`` (or, for short, its default). Keys share ``GRACEFUL_CANCEL`` with the core
+    #: and every other component: prefix them with the component's name ("STRIPE_", "ACME_").
+    options: ClassVar[Mapping[str, Any]] = {}
+    #: Where the options are documented (a docs page or a URL); the checks' hints point there.
+    options_docs: ClassVar[str] = ""
+
+    def __init__(self, **kwargs: Any) -> None:
+        declared = declared_options(self)
+        unknown = sorted(k for k in kwargs if k != k.lower() or k.upper() not in declared)
+        if unknown:
+            accepted = ", ".join(sorted(n.lower() for n in declared)) or "none"
+            raise TypeError(
+                f"{type(self).__qualname__}() got unknown options {unknown}; it takes: {accepted}."
+            )
+        #: Constructor arguments, which win over ``GRACEFUL_CANCEL`` (keys in lower case).
+        self.option_kwargs: dict[str, Any] = dict(kwargs)
+
+    def get_option(self, name: str) -> Any:
+        """Option ``name``: the constructor's argument, else ``GRACEFUL_CANCEL``, else the default."""
+        return get_component_setting(
+            name, component=self, kwargs=getattr(self, "option_kwargs", None)
+        )
+
+    @classmethod
+    def get_setting(cls, name: str) -> Any:
+        """Option ``name`` without an instance: ``GRACEFUL_CANCEL``, else the default."""
+        return get_component_setting(name, component=cls)
+
+    @classmethod
+    def check(cls, **kwargs: Any) -> list[CheckMessage]:
+        """System check messages about this component's configuration (see ``check_options``)."""
+        return check_options(cls)
+
+
+#: Components shipped with the app, by dotted path. Their keys are known to the checks (and their
+#: values checked) even when they are not configured, so a site can keep the Stripe keys while it
+#: runs on its own model. One whose optional dependency is missing is skipped.
+SHIPPED_COMPONENTS: tuple[str, ...] = (
+    "django_graceful_cancel.backends.model.ModelSubscriptionBackend",
+    "django_graceful_cancel.backends.stripe.StripeSubscriptionBackend",
+    "django_graceful_cancel.followups.channels.twilio.TwilioSMSChannel",
+)
+
+
+def shipped_components() -> list[type]:
+    """The classes of ``SHIPPED_COMPONENTS`` that can be imported."""
+    found = []
+    for path in SHIPPED_COMPONENTS:
+        try:
+            found.append(import_string(path))
+        except ImportError:  # e.g. the Stripe backend without the stripe package
+            continue
+    return found
+
+
+# --- Reading the core settings ----------------------------------------------------------------
 
 
 class AppSettings:
@@ -197,7 +371,7 @@ class AppSettings:
 
     def __getattr__(self, attr: str) -> Any:
         if attr not in self.defaults:
-            raise AttributeError(f"Invalid {SETTINGS_NAME} setting: {attr!r}")
+            return self.shipped_component_option(attr)
         value = self.user_settings.get(attr, self.defaults[attr])
         # Import strings are not cached on the instance: resolving them at call time keeps
         # replaceable classes replaceable (a test or a late setting change takes effect).
@@ -206,6 +380,22 @@ class AppSettings:
         self._cached.add(attr)
         setattr(self, attr, value)
         return value
+
+    def shipped_component_option(self, attr: str) -> Any:
+        """Deprecated: an option of a shipped component (``STRIPE_API_KEY``...) read as an
+        attribute, as it could be before components owned their options. Removed in 0.3."""
+        if attr.isupper():
+            for component in shipped_components():
+                if attr in declared_options(component):
+                    name = component.__qualname__
+                    warnings.warn(
+                        f"app_settings.{attr} is deprecated: {attr} is an option of {name}; read "
+                        f"it with {name}.get_setting({attr!r}). It will be removed in 0.3.",
+                        DeprecationWarning,
+                        stacklevel=3,
+                    )
+                    return get_component_setting(attr, component=component)
+        raise AttributeError(f"Invalid {SETTINGS_NAME} setting: {attr!r}")
 
     def raw(self, attr: str) -> Any:
         """The configured value without importing it (dotted paths stay strings)."""

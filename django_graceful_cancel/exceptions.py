@@ -6,6 +6,10 @@ message) and a human, translatable ``message``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 
@@ -30,6 +34,38 @@ class InvalidTransition(GracefulCancelError):
 class NoActiveSubscription(GracefulCancelError):
     code = "no_active_subscription"
     default_message = _("You have no active subscription to cancel.")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One broken input rule: a stable ``code`` and a human, translatable ``message``."""
+
+    code: str
+    message: Any  # str or a lazy translation
+
+
+class InvalidInput(GracefulCancelError):
+    """What the customer sent breaks an input rule of the step; nothing was changed.
+
+    ``errors`` maps each field name to its ``FieldError``s. The pages show them on the form's
+    fields (a form may word a code its own way), the API answers 400 with DRF's field-error body
+    ``{"field": ["message"]}``.
+    """
+
+    code = "invalid_input"
+
+    def __init__(self, errors: Mapping[str, Sequence[FieldError]]) -> None:
+        self.errors: dict[str, list[FieldError]] = {
+            field: list(found) for field, found in errors.items() if found
+        }
+        if not self.errors:
+            raise ValueError("InvalidInput needs at least one field error.")
+        first = next(iter(self.errors.values()))[0]
+        super().__init__(first.message)
+
+    @classmethod
+    def single(cls, field: str, code: str, message: Any) -> InvalidInput:
+        return cls({field: [FieldError(code, message)]})
 
 
 class UnknownReason(GracefulCancelError):

@@ -1,35 +1,57 @@
-"""Forms of the customer's pages. Every field is optional except what the law lets us ask."""
+"""Forms of the customer's pages. Every field is optional except what the law lets us ask.
+
+The forms parse what the browser sent and show errors; the input rules of each step are the
+service layer's (``services.flow.check_reason``, ``services.declarations.check_declaration``),
+whose ``InvalidInput`` errors land on the form's fields, worded by the field's ``error_messages``
+where it has one for the error's code.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Channel, TerminationType
+from .exceptions import InvalidInput
 from .models import Reason
+from .services import declarations, flow
 
-#: Channels that need a phone number.
-PHONE_CHANNELS = {Channel.SMS, Channel.WHATSAPP, Channel.PHONE}
+
+def add_input_errors(form: forms.Form, error: InvalidInput) -> None:
+    """Put the service's field errors on ``form``'s fields (unknown fields: on the form)."""
+    for name, found in error.errors.items():
+        field = form.fields.get(name)
+        for item in found:
+            message = field.error_messages.get(item.code, item.message) if field else item.message
+            form.add_error(name if field else None, ValidationError(message, code=item.code))
+
+
+class CatalogueChoiceField(forms.ChoiceField):
+    """Radio buttons for the active reasons; whether a value is one of them is the service's rule
+    (``flow.check_reason``), not the field's."""
+
+    def validate(self, value: Any) -> None:
+        forms.Field.validate(self, value)
 
 
 class ReasonForm(forms.Form):
     """Why are you leaving (optional), and how may we follow up (optional, opt-in)."""
 
-    reason = forms.ChoiceField(
+    reason = CatalogueChoiceField(
         label=_("Why are you leaving?"),
         required=False,
         widget=forms.RadioSelect,
         error_messages={
-            "invalid_choice": _("Please choose one of the reasons listed, or none at all.")
+            "unknown_reason": _("Please choose one of the reasons listed, or none at all.")
         },
     )
     detail = forms.CharField(
         label=_("Anything you would like to add? (optional)"),
         required=False,
-        max_length=5000,
+        max_length=flow.DETAIL_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     preferred_channel = forms.ChoiceField(
@@ -51,7 +73,7 @@ class ReasonForm(forms.Form):
     contact_phone = forms.CharField(
         label=_("Phone number (only for SMS, WhatsApp or a call)"),
         required=False,
-        max_length=32,
+        max_length=flow.PHONE_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
 
@@ -63,33 +85,35 @@ class ReasonForm(forms.Form):
         reason_field.choices = [(r.slug, r.localized_label) for r in self.reasons]
         # No consent is ever pre-ticked, even when the form is shown again.
         self.fields["contact_consent"].initial = False
+        #: The checked answer (``flow.ReasonAnswer``) once the form is valid.
+        self.answer: flow.ReasonAnswer | None = None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        channel = data.get("preferred_channel") or Channel.EMAIL
-        data["preferred_channel"] = channel
-        phone = (data.get("contact_phone") or "").strip()
-        if data.get("contact_consent") and channel in PHONE_CHANNELS and not phone:
-            self.add_error("contact_phone", _("Please give a phone number for this channel."))
+        data["preferred_channel"] = data.get("preferred_channel") or Channel.EMAIL
+        self.answer = None
+        try:
+            self.answer = flow.check_reason(**self._answer_fields(data))
+        except InvalidInput as error:
+            add_input_errors(self, error)
         return data
 
-    def lenient_data(self) -> dict[str, Any]:
-        """What can be kept when the customer cancels straight away: the valid fields only.
+    def _answer_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        fields = {name: data[name] for name in flow.REASON_FIELDS if name in data}
+        if fields.get("reason"):
+            # The form holds the catalogue already (its radio buttons): hand over the row.
+            by_slug = {reason.slug: reason for reason in self.reasons}
+            fields["reason"] = by_slug.get(fields["reason"], fields["reason"])
+        return fields
+
+    def lenient_answer(self) -> flow.ReasonAnswer:
+        """What can be kept when the customer cancels straight away (``flow.lenient_reason``).
 
         A bad optional answer must never stand between the customer and the cancel button.
         """
         self.is_valid()
         cleaned = getattr(self, "cleaned_data", {})
-        data = {
-            "reason": cleaned.get("reason") or None,
-            "detail": cleaned.get("detail") or "",
-            "preferred_channel": cleaned.get("preferred_channel") or Channel.EMAIL,
-            "contact_consent": bool(cleaned.get("contact_consent")),
-            "contact_phone": cleaned.get("contact_phone") or "",
-        }
-        if "contact_phone" in self.errors or "preferred_channel" in self.errors:
-            data.update(preferred_channel=Channel.EMAIL, contact_phone="")
-        return data
+        return flow.lenient_reason(self._answer_fields(cleaned), invalid=self.errors)
 
 
 class DeclarationForm(forms.Form):
@@ -133,15 +157,12 @@ class DeclarationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if (
-            data.get("termination") == TerminationType.EXTRAORDINARY
-            and not (data.get("extraordinary_reason") or "").strip()
-        ):
-            self.add_error(
-                "extraordinary_reason",
-                _("Please give the reason for an extraordinary termination."),
+        try:
+            declarations.check_declaration(
+                termination=data.get("termination"),
+                extraordinary_reason=data.get("extraordinary_reason") or "",
+                requested_end_date=data.get("requested_end_date"),
             )
-        end = data.get("requested_end_date")
-        if end is not None and end < timezone.localdate():
-            self.add_error("requested_end_date", _("The end date cannot be in the past."))
+        except InvalidInput as error:
+            add_input_errors(self, error)
         return data

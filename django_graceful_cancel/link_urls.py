@@ -1,11 +1,7 @@
-"""URL patterns of the signed follow-up links; included by ``django_graceful_cancel.urls``."""
+"""Deprecated: moved to ``django_graceful_cancel.followups.urls``; this path will be removed in
+0.3."""
 
-from django.urls import path
+from django_graceful_cancel.followups.deprecation import moved
 
-from . import link_views
-
-urlpatterns = [
-    path("unsubscribe/<str:token>/", link_views.unsubscribe, name="link_unsubscribe"),
-    path("survey/<str:token>/", link_views.survey, name="link_survey"),
-    path("reactivate/<str:token>/", link_views.reactivate, name="link_reactivate"),
-]
+__getattr__, __dir__ = moved(__name__, "django_graceful_cancel.followups.urls")
+del moved

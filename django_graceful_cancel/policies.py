@@ -1,14 +1,30 @@
 """Offer policies: which single offer, if any, a case is shown.
 
 The policy is chosen by dotted path in ``GRACEFUL_CANCEL["OFFER_POLICY"]``. Subclass
-``BaseOfferPolicy`` (or ``DefaultOfferPolicy`` to add a rule) and return an offer or None; the
-service layer records the presentation, so a policy only decides.
+``BaseOfferPolicy`` (or ``DefaultOfferPolicy`` to add a rule) and implement::
+
+    def choose_offer(self, case, *, arm=None) -> RetentionOffer | None
+
+``case`` is the open case, with its reason and subscription snapshot. ``arm`` is the case's
+``Arm`` of the active offer experiment, or None when no experiment applies: ``arm.offer`` is the
+variant's offer (None for the holdout), ``arm.is_holdout``, ``arm.experiment``, ``arm.variant``.
+
+A policy only decides: it reads, it never writes. The service layer (``present_offer``) draws the
+arm, stores the case's experiment assignment when the policy looked at the arm, records the
+presentation, never shows a second offer and never shows one where the compliance profile forbids
+it.
+
+A policy written against the earlier signature ``choose_offer(self, case)`` keeps working: it is
+called without ``arm``, and when it defers to ``DefaultOfferPolicy`` (``super().choose_offer(case)``)
+the default rules still see the case's arm.
 """
 
 from __future__ import annotations
 
+import inspect
+from contextvars import ContextVar
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -16,11 +32,92 @@ from .choices import OfferOutcome
 from .conf import app_settings
 
 if TYPE_CHECKING:
-    from .models import CancellationCase, RetentionOffer
+    from .models import (
+        CancellationCase,
+        ExperimentAssignment,
+        ExperimentVariant,
+        OfferExperiment,
+        RetentionOffer,
+    )
+
+
+class Arm:
+    """The arm of an offer experiment a case falls in, as the policy sees it.
+
+    Built by ``services.experiments.draw_arm`` around the case's ``ExperimentAssignment`` (stored
+    already, or not yet). Reading ``experiment``, ``variant``, ``offer`` or ``is_holdout`` marks the
+    arm ``exposed``: the case takes part in the experiment only when its policy looked at the arm,
+    and ``present_offer`` then stores the assignment.
+    """
+
+    __slots__ = ("assignment", "exposed")
+
+    def __init__(self, assignment: ExperimentAssignment) -> None:
+        #: The row behind the arm (reading it does not count as exposure).
+        self.assignment = assignment
+        self.exposed = False
+
+    @property
+    def experiment(self) -> OfferExperiment:
+        self.exposed = True
+        return self.assignment.experiment
+
+    @property
+    def variant(self) -> ExperimentVariant | None:
+        self.exposed = True
+        return self.assignment.variant
+
+    @property
+    def is_holdout(self) -> bool:
+        self.exposed = True
+        return self.assignment.is_holdout or self.assignment.variant is None
+
+    @property
+    def offer(self) -> RetentionOffer | None:
+        """The variant's offer; None for the holdout."""
+        variant = self.variant
+        return None if self.assignment.is_holdout or variant is None else variant.offer
+
+    def __repr__(self) -> str:
+        return f"<Arm {self.assignment}>"
+
+
+#: The arm of the case being decided, for policies called with the earlier signature.
+_current_arm: ContextVar[Arm | None] = ContextVar("graceful_cancel_offer_arm", default=None)
+
+
+def _takes_arm(method: Any) -> bool:
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(
+        p.kind is inspect.Parameter.VAR_KEYWORD
+        or (p.name == "arm" and p.kind is not inspect.Parameter.POSITIONAL_ONLY)
+        for p in parameters
+    )
+
+
+def decide_offer(policy: Any, case: CancellationCase, *, arm: Arm | None) -> RetentionOffer | None:
+    """Ask ``policy`` which offer ``case`` gets, handing it the case's experiment ``arm``.
+
+    ``present_offer`` calls this. A policy whose ``choose_offer`` takes no ``arm`` is called as
+    ``choose_offer(case)``; the arm then reaches ``DefaultOfferPolicy``'s rules through the call's
+    context, so a subclass written before the ``arm`` argument still follows experiments.
+    """
+    if _takes_arm(policy.choose_offer):
+        return policy.choose_offer(case, arm=arm)
+    token = _current_arm.set(arm)
+    try:
+        return policy.choose_offer(case)
+    finally:
+        _current_arm.reset(token)
 
 
 class BaseOfferPolicy:
-    def choose_offer(self, case: CancellationCase) -> RetentionOffer | None:
+    def choose_offer(
+        self, case: CancellationCase, *, arm: Arm | None = None
+    ) -> RetentionOffer | None:
         raise NotImplementedError
 
 
@@ -35,13 +132,15 @@ class DefaultOfferPolicy(BaseOfferPolicy):
       or none for its holdout share.
     """
 
-    def choose_offer(self, case: CancellationCase) -> RetentionOffer | None:
+    def choose_offer(
+        self, case: CancellationCase, *, arm: Arm | None = None
+    ) -> RetentionOffer | None:
         reason = case.reason
         if reason is None or not reason.offer_allowed or not reason.is_active:
             return None
         if self.accepted_recently(case):
             return None
-        decided, offer = self.experiment_offer(case)
+        decided, offer = self.experiment_offer(case, arm)
         if decided:
             return offer
         candidates = reason.offers.filter(is_active=True).order_by("order", "pk")
@@ -55,19 +154,24 @@ class DefaultOfferPolicy(BaseOfferPolicy):
                 return offer
         return None
 
-    def experiment_offer(self, case: CancellationCase) -> tuple[bool, RetentionOffer | None]:
+    def experiment_offer(
+        self, case: CancellationCase, arm: Arm | None = None
+    ) -> tuple[bool, RetentionOffer | None]:
         """An active offer experiment decides: ``(True, variant's offer)``, ``(True, None)`` for
         the holdout, or ``(False, None)`` when no experiment applies (see docs/admin.md)."""
-        from .services.experiments import experiment_offer
-
-        decided, offer = experiment_offer(case)
-        if offer is not None and case.customer_id is not None:
+        arm = arm if arm is not None else _current_arm.get()
+        if arm is None:
+            return False, None
+        offer = arm.offer
+        if offer is None:
+            return True, None
+        if case.customer_id is not None:
             declined = offer.presentations.filter(
                 customer_id=case.customer_id, outcome=OfferOutcome.DECLINED
             ).exists()
             if declined or not self.fits(case, offer):
                 return True, None
-        return decided, offer
+        return True, offer
 
     def accepted_recently(self, case: CancellationCase) -> bool:
         from .models import OfferPresentation

@@ -30,6 +30,7 @@ from django.template.loader import render_to_string, select_template
 from django.utils import timezone, translation
 
 from .models import CancellationCase, MessageTemplate
+from .sites import site_name
 
 logger = logging.getLogger("django_graceful_cancel")
 
@@ -54,8 +55,6 @@ class RenderedMessage:
 
 def message_context(case: CancellationCase, **extra: Any) -> dict[str, Any]:
     """What every message template can use."""
-    from .links import site_name
-
     customer = case.customer
     name = ""
     if customer is not None:
@@ -102,9 +101,14 @@ def _db_template(
     return None
 
 
-def _render_db(
+def render_message_template(
     template: MessageTemplate, context: dict[str, Any], *, html_body: bool = False
 ) -> RenderedMessage:
+    """One message template row rendered with ``context``; errors propagate (the admin's preview
+    shows them, ``render_message`` falls back to the next copy in line).
+
+    ``html_body``: the text body is HTML shown on a page, so what customers typed is escaped.
+    """
     ctx = Context(context, autoescape=False)
     subject = Template(template.subject).render(ctx) if template.subject else ""
     # A page body is HTML shown on the site: escape what customers typed (their name...).
@@ -126,7 +130,7 @@ def _try_db(
     if template is None:
         return None
     try:
-        return _render_db(template, context, html_body=html_body)
+        return render_message_template(template, context, html_body=html_body)
     except Exception:
         # Staff edit these rows without a deploy: whatever one does wrong (syntax, an unknown
         # tag or filter, a failing {% url %}), the customer gets the next copy in line.

@@ -9,6 +9,11 @@ from celery import shared_task
 
 from . import services
 
+# The follow-up tasks live with the follow-ups (docs/followups.md); importing them here lets
+# Celery's autodiscovery of ``django_graceful_cancel.tasks`` register them.
+from .followups.tasks import send_followup, sweep_followups
+from .services import cases as cases_services
+
 
 @shared_task(name="graceful_cancel.retry_provider_sync")
 def retry_provider_sync(case_pk: int) -> str:
@@ -17,7 +22,7 @@ def retry_provider_sync(case_pk: int) -> str:
 
 @shared_task(name="graceful_cancel.sweep_provider_sync")
 def sweep_provider_sync(limit: int = 500) -> int:
-    pks = services.pending_sync_cases(limit=limit)
+    pks = cases_services.pending_sync_cases(limit=limit)
     for pk in pks:
         retry_provider_sync.delay(pk)
     return len(pks)
@@ -26,32 +31,6 @@ def sweep_provider_sync(limit: int = 500) -> int:
 @shared_task(name="graceful_cancel.abandon_stale_cases")
 def abandon_stale_cases() -> int:
     return services.abandon_stale()
-
-
-# --- Follow-ups (docs/followups.md) -------------------------------------------------------------
-
-
-@shared_task(bind=True, name="graceful_cancel.send_followup", max_retries=None)
-def send_followup(self, followup_pk: int) -> str:
-    """Send one follow-up if it is due and nobody else holds it; safe to run twice.
-
-    A transient failure puts the row back with an exponential backoff and retries the task
-    then; ``FOLLOWUP_MAX_ATTEMPTS`` (counted on the row, not by Celery) bounds the retries.
-    """
-    from .services import followups
-
-    outcome = followups.send_followup(followup_pk)
-    if outcome.retry_in is not None and not self.request.is_eager:
-        raise self.retry(countdown=outcome.retry_in)
-    return outcome.status
-
-
-@shared_task(name="graceful_cancel.sweep_followups")
-def sweep_followups(batch_size: int | None = None, max_batches: int | None = None) -> int:
-    """Send every due follow-up, in bounded batches (schedule it with celery beat)."""
-    from .services import followups
-
-    return followups.sweep_followups(batch_size=batch_size, max_batches=max_batches)
 
 
 @shared_task(name="graceful_cancel.run_save_checks")
@@ -79,3 +58,15 @@ def purge_idempotency_keys() -> int:
     from .api.idempotency import purge_expired_keys
 
     return purge_expired_keys()
+
+
+__all__ = [
+    "abandon_stale_cases",
+    "purge_idempotency_keys",
+    "purge_old_cases",
+    "retry_provider_sync",
+    "run_save_checks",
+    "send_followup",
+    "sweep_followups",
+    "sweep_provider_sync",
+]

@@ -13,8 +13,8 @@ app_name = "graceful_cancel"
 
 urlpatterns = [
     path("", views.start, name="start"),
-    # Signed links in follow-ups: unsubscribe, survey, reactivate (link_urls.py).
-    path("l/", include("django_graceful_cancel.link_urls")),
+    # Signed links in follow-ups: unsubscribe, survey, reactivate (followups/urls.py).
+    path("l/", include("django_graceful_cancel.followups.urls")),
     # The eu profile's no-login "cancel contracts here" page (404 under other profiles).
     path("declare/", views.declare, name="declare"),
     path("declare/not-me/<str:token>/", views.declaration_dispute, name="declaration_dispute"),

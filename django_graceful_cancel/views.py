@@ -1,6 +1,7 @@
 """The customer's cancellation pages (docs/flow.md).
 
-Every page calls the service layer for any change and maps its domain errors to a clear page:
+Every page calls the service layer for any change (``services.flow``: one entry per step, the
+same the API calls) and maps its domain errors to a clear page:
 never a 500, never a second cancellation. Cases are looked up by reference *and* customer, so a
 tampered reference or someone else's case is a 404. A GET on a step that only accepts POST sends
 the customer to the page that fits the case's current state.
@@ -26,16 +27,11 @@ from .backends import get_backend
 from .choices import CaseStatus, OfferOutcome
 from .compliance import rules_for
 from .conf import app_settings
-from .exceptions import (
-    BackendError,
-    InvalidTransition,
-    NoActiveSubscription,
-    RateLimited,
-    UnknownReason,
-)
+from .exceptions import BackendError, InvalidTransition, NoActiveSubscription, RateLimited
 from .forms import DeclarationForm, ReasonForm
 from .models import CancellationCase, CancellationDeclaration, OfferPresentation
 from .rendering import render_message
+from .services import flow
 
 T = "django_graceful_cancel/"
 
@@ -177,7 +173,7 @@ def start(request: HttpRequest) -> HttpResponse:
 
 def _start(request: HttpRequest) -> CancellationCase | HttpResponse:
     try:
-        case, _created = services.start_case(
+        case, _created = flow.start_case(
             request.user, language=translation.get_language(), actor=request.user
         )
     except NoActiveSubscription:
@@ -191,30 +187,14 @@ def _start(request: HttpRequest) -> CancellationCase | HttpResponse:
     return case
 
 
-def _record(request: HttpRequest, case: CancellationCase, data: dict[str, Any]) -> None:
-    services.record_reason(
-        case,
-        data.get("reason") or None,
-        detail=data.get("detail") or "",
-        preferred_channel=data.get("preferred_channel") or None,
-        contact_consent=bool(data.get("contact_consent")),
-        contact_phone=data.get("contact_phone") or "",
-        actor=request.user,
-    )
-
-
 def _start_and_cancel(request: HttpRequest, form: ReasonForm) -> HttpResponse:
     started = _start(request)
     if isinstance(started, HttpResponse):
         return started
     case = started
-    data = form.lenient_data()
     try:
-        if data["reason"] or data["detail"] or data["contact_consent"]:
-            # An optional answer never blocks the cancellation.
-            with contextlib.suppress(UnknownReason, InvalidTransition):
-                _record(request, case, data)
-        case = services.confirm_cancellation(case, actor=request.user)
+        # Valid optional answers are kept; a bad one never blocks the cancellation.
+        case = flow.cancel_now(case, form.lenient_answer(), actor=request.user)
     except InvalidTransition:
         case.refresh_from_db()
         return _page_for(case)
@@ -226,9 +206,9 @@ def _start_and_continue(request: HttpRequest, form: ReasonForm) -> HttpResponse:
     if isinstance(started, HttpResponse):
         return started
     case = started
+    assert form.answer is not None  # the form is valid
     try:
-        _record(request, case, form.cleaned_data)
-        services.present_offer(case, actor=request.user)
+        flow.submit_reason(case, form.answer, actor=request.user)
     except InvalidTransition:
         case.refresh_from_db()
         return _page_for(case)
@@ -285,7 +265,7 @@ def accept(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method != "POST":
         return _page_for(case)
     try:
-        services.accept_offer(case, actor=request.user)
+        flow.accept_offer(case, actor=request.user)
     except InvalidTransition:
         case.refresh_from_db()
         return _page_for(case)
@@ -312,7 +292,7 @@ def confirm(request: HttpRequest, reference: str) -> HttpResponse:
         return _page_for(case)
     # Already decided (a double submit): show where the case is.
     with contextlib.suppress(InvalidTransition):
-        services.confirm_cancellation(case, actor=request.user)
+        flow.confirm_cancellation(case, actor=request.user)
     case.refresh_from_db()
     return _page_for(case)
 
@@ -369,7 +349,7 @@ def reactivate(request: HttpRequest, reference: str) -> HttpResponse:
         if case.status == CaseStatus.CANCELLED:
             # Window closed or a double click: the page says which.
             with contextlib.suppress(InvalidTransition):
-                services.reactivate(case, actor=request.user)
+                flow.reactivate(case, actor=request.user)
         return redirect("graceful_cancel:reactivate", reference=case.reference)
     return _render(request, "reactivate.html", {"case": case})
 

@@ -1,9 +1,12 @@
-"""Shared fixtures. On CI (CI=true) a missing service fails the test instead of skipping it."""
+"""The suite's fixtures (helpers that are not fixtures live in tests/support/).
+
+On CI (CI=true) a missing service fails the test instead of skipping it
+(``tests.support.require_service``).
+"""
 
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -13,30 +16,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-ON_CI = os.environ.get("CI", "").lower() in ("true", "1")
-
-
-def gc_settings(**overrides: Any) -> dict[str, Any]:
-    """The example site's GRACEFUL_CANCEL with some keys replaced, for override_settings."""
-    from django.conf import settings
-
-    return {**settings.GRACEFUL_CANCEL, **overrides}
-
-
-def require_service(name: str, available: bool, why: str = "") -> None:
-    """Skip locally, fail on CI, when a real service a test needs is not there."""
-    if available:
-        return
-    message = f"{name} is not available{': ' + why if why else ''}"
-    if ON_CI:
-        pytest.fail(message + " (CI must run this test)")
-    pytest.skip(message)
-
-
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex((host, port)) == 0
+from tests.support.workers import CELERY_APP, CeleryWorkerProcess, use_celery_broker
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
@@ -49,10 +29,10 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 def localstripe() -> Any:
     """A localstripe server (stateful fake Stripe) on a free 127.0.0.1 port for the session.
 
-    Yields a ``tests.stripe_support.LocalStripe`` (``.url``, ``.client()``), or None when it
+    Yields a ``tests.support.stripe.LocalStripe`` (``.url``, ``.client()``), or None when it
     cannot start: call ``require_service("localstripe", server is not None)``.
     """
-    from tests.stripe_support import start_localstripe
+    from tests.support.stripe import start_localstripe
 
     with start_localstripe() as server:
         yield server
@@ -65,7 +45,7 @@ def catalogue(db: Any) -> None:
 
 @pytest.fixture
 def plans(db: Any) -> dict[str, Any]:
-    from shop.models import Plan
+    from tests.testapp.models import Plan
 
     return {
         code: Plan.objects.create(code=code, name=name, price=price, currency="EUR")
@@ -79,7 +59,7 @@ def plans(db: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def make_customer(db: Any, plans: dict[str, Any], django_user_model: Any) -> Callable[..., Any]:
-    from shop.models import Subscription
+    from tests.testapp.models import Subscription
 
     counter = iter(range(1, 10_000))
 
@@ -126,6 +106,28 @@ def staff_user(django_user_model: Any) -> Any:
 
 
 @pytest.fixture
+def superuser(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
+
+
+@pytest.fixture
+def superuser_client(client: Any, superuser: Any) -> Any:
+    """pytest-django's ``client`` logged in as ``superuser`` ("boss"; pytest-django's own
+    ``admin_client`` is "admin")."""
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def fresh_dashboard_cache() -> None:
+    """The dashboard caches its figures: a module that reads them starts each test without
+    (``pytestmark = pytest.mark.usefixtures("fresh_dashboard_cache")``)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
 def email_backend(settings: Any) -> Callable[[str], None]:
     """Switch the email backend, through MAILERS on Django 6.1+ and EMAIL_BACKEND before."""
     import django
@@ -139,20 +141,6 @@ def email_backend(settings: Any) -> Callable[[str], None]:
     return use
 
 
-def use_celery_broker(url: str) -> None:
-    """Point the test process's Celery app at ``url`` (publishing only; no worker runs here).
-
-    Drops the cached connection and producer pools so the next publish uses the new URL.
-    """
-    from config.celery import app
-    from kombu import pools
-
-    app.conf.broker_url = url
-    pools.reset()  # kombu keeps one pool per URL in a global registry: start afresh
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.fixture(autouse=True, scope="session")
 def _celery_publishes_in_memory() -> Any:
     """Unit tests never publish to a real broker: a confirmed cancellation enqueues its
@@ -164,43 +152,6 @@ def _celery_publishes_in_memory() -> Any:
     if not os.environ.get("CELERY_BROKER_URL"):
         use_celery_broker("memory://")
     yield
-
-
-class CeleryWorkerProcess:
-    """A real ``celery -A config worker`` process group started by ``celery_worker_factory``."""
-
-    def __init__(self, process: Any, output: Any, name: str) -> None:
-        self.process = process
-        self.output = output
-        self.name = name
-
-    def log(self) -> str:
-        self.output.seek(0)
-        return self.output.read().decode(errors="replace")
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL the main process and its pool children at once: a crashed machine."""
-        import signal
-
-        if self.alive():
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        """Warm shutdown (running tasks finish), then SIGKILL if it takes too long."""
-        import signal
-        import subprocess
-
-        if not self.alive():
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.kill()
 
 
 @pytest.fixture
@@ -237,7 +188,7 @@ def celery_worker_factory(django_db_setup: Any, django_db_blocker: Any, tmp_path
             [
                 str(Path(sys.executable).with_name("celery")),
                 "-A",
-                "config",
+                CELERY_APP,
                 "worker",
                 f"--concurrency={concurrency}",
                 "--pool=prefork",
@@ -250,13 +201,13 @@ def celery_worker_factory(django_db_setup: Any, django_db_blocker: Any, tmp_path
                 f"{name}@%h",
                 *(["-Q", queues] if queues else []),
             ],
-            cwd=root / "example_project",
+            cwd=root,
             env={
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": settings,
                 "DATABASE_URL": (f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"),
                 "CELERY_BROKER_URL": broker,
-                "PYTHONPATH": os.pathsep.join([str(root), str(root / "example_project")]),
+                "PYTHONPATH": str(root),
                 **(env or {}),
             },
             stdout=output,

@@ -8,7 +8,7 @@ import django
 
 from tests.settings import *  # noqa: F403
 
-_BACKEND = "tests.followup_worker_support.RecordingBackend"
+_BACKEND = "tests.support.workers.RecordingBackend"
 if django.VERSION >= (6, 1):
     MAILERS = {"default": {"BACKEND": _BACKEND}}
 else:

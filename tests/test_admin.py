@@ -29,15 +29,7 @@ from django_graceful_cancel.models import (
 )
 from django_graceful_cancel.models.cases import new_reference
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_dashboard_cache() -> None:
-    """The dashboard caches its figures: every test starts without them."""
-    from django.core.cache import cache
-
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_dashboard_cache")]
 
 
 CHANGELIST = "admin:graceful_cancel_cancellationcase_changelist"
@@ -122,17 +114,6 @@ def bulk_cases(
     return cases
 
 
-@pytest.fixture
-def superuser(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
-
-
-@pytest.fixture
-def admin_client(client: Any, superuser: Any) -> Any:
-    client.force_login(superuser)
-    return client
-
-
 def _staff_with(django_user_model: Any, username: str, codenames: list[str]) -> Any:
     user = django_user_model.objects.create_user(username, f"{username}@example.com", "pw")
     user.is_staff = True
@@ -194,10 +175,10 @@ def references(response: Any) -> list[str]:
 # --- list, ordering, filters, search -----------------------------------------------------------
 
 
-def test_changelist_shows_the_queue_by_priority(admin_client, open_case, cancelled_case):
+def test_changelist_shows_the_queue_by_priority(superuser_client, open_case, cancelled_case):
     CancellationCase.objects.filter(pk=open_case.pk).update(priority=5)
     CancellationCase.objects.filter(pk=cancelled_case.pk).update(priority=50)
-    response = admin_client.get(reverse(CHANGELIST))
+    response = superuser_client.get(reverse(CHANGELIST))
     assert response.status_code == 200
     assert references(response) == [cancelled_case.reference, open_case.reference]
     html = response.content.decode()
@@ -220,34 +201,34 @@ def test_changelist_shows_the_queue_by_priority(admin_client, open_case, cancell
         ({"value": "lt10"}, []),
     ],
 )
-def test_filters(admin_client, open_case, cancelled_case, query, expected):
+def test_filters(superuser_client, open_case, cancelled_case, query, expected):
     by_name = {"open": open_case.reference, "cancelled": cancelled_case.reference}
-    response = admin_client.get(reverse(CHANGELIST), query)
+    response = superuser_client.get(reverse(CHANGELIST), query)
     assert sorted(references(response)) == sorted(by_name[e] for e in expected)
 
 
 def test_filter_by_reason_root_cause_owner_and_date(
-    admin_client, superuser, open_case, cancelled_case
+    superuser_client, superuser, open_case, cancelled_case
 ):
     price = Reason.objects.get(slug="price")
-    response = admin_client.get(reverse(CHANGELIST), {"reason__id__exact": price.pk})
+    response = superuser_client.get(reverse(CHANGELIST), {"reason__id__exact": price.pk})
     assert references(response) == [open_case.reference]
     services.set_root_cause(cancelled_case, "missing-features", actor=superuser)
     cause = Reason.objects.get(slug="missing-features")
-    response = admin_client.get(reverse(CHANGELIST), {"root_cause__id__exact": cause.pk})
+    response = superuser_client.get(reverse(CHANGELIST), {"root_cause__id__exact": cause.pk})
     assert references(response) == [cancelled_case.reference]
     services.assign_owner(open_case, superuser, actor=superuser)
-    assert references(admin_client.get(reverse(CHANGELIST), {"owner": "me"})) == [
+    assert references(superuser_client.get(reverse(CHANGELIST), {"owner": "me"})) == [
         open_case.reference
     ]
-    assert references(admin_client.get(reverse(CHANGELIST), {"owner": str(superuser.pk)})) == [
+    assert references(superuser_client.get(reverse(CHANGELIST), {"owner": str(superuser.pk)})) == [
         open_case.reference
     ]
     CancellationCase.objects.filter(pk=open_case.pk).update(
         created_at=timezone.now() - timedelta(days=40)
     )
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    response = admin_client.get(
+    response = superuser_client.get(
         reverse(CHANGELIST),
         {
             "created_at__gte": str(today - timedelta(days=7)),
@@ -261,17 +242,17 @@ def test_filter_by_reason_root_cause_owner_and_date(
     ("term", "who"),
     [("bob@example.com", "cancelled"), ("Builder", "cancelled"), ("alice", "open")],
 )
-def test_search_by_customer(admin_client, open_case, cancelled_case, term, who):
+def test_search_by_customer(superuser_client, open_case, cancelled_case, term, who):
     by_name = {"open": open_case.reference, "cancelled": cancelled_case.reference}
-    response = admin_client.get(reverse(CHANGELIST), {"q": term})
+    response = superuser_client.get(reverse(CHANGELIST), {"q": term})
     assert references(response) == [by_name[who]]
 
 
-def test_search_by_reference(admin_client, open_case, cancelled_case):
-    response = admin_client.get(reverse(CHANGELIST), {"q": cancelled_case.reference})
+def test_search_by_reference(superuser_client, open_case, cancelled_case):
+    response = superuser_client.get(reverse(CHANGELIST), {"q": cancelled_case.reference})
     assert references(response) == [cancelled_case.reference]
     typed = f"  {cancelled_case.reference.lower()} "
-    assert references(admin_client.get(reverse(CHANGELIST), {"q": typed})) == [
+    assert references(superuser_client.get(reverse(CHANGELIST), {"q": typed})) == [
         cancelled_case.reference
     ]
 
@@ -279,10 +260,12 @@ def test_search_by_reference(admin_client, open_case, cancelled_case):
 # --- the case page -----------------------------------------------------------------------------
 
 
-def test_case_page_shows_history_offers_follow_ups_and_notes(admin_client, superuser, open_case):
+def test_case_page_shows_history_offers_follow_ups_and_notes(
+    superuser_client, superuser, open_case
+):
     services.add_note(open_case, "Offered to call back on Monday", actor=superuser)
     services.confirm_cancellation(open_case)
-    response = admin_client.get(reverse(CHANGE, args=[open_case.pk]))
+    response = superuser_client.get(reverse(CHANGE, args=[open_case.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     assert "Too dear for me" in html  # the stated reason in the customer's words
@@ -297,9 +280,9 @@ def test_case_page_shows_history_offers_follow_ups_and_notes(admin_client, super
         assert not formset.has_add_permission and not formset.has_change_permission
 
 
-def test_saving_the_case_page_goes_through_the_services(admin_client, superuser, open_case):
+def test_saving_the_case_page_goes_through_the_services(superuser_client, superuser, open_case):
     cause = Reason.objects.get(slug="unmet-expectations")
-    response = admin_client.post(
+    response = superuser_client.post(
         reverse(CHANGE, args=[open_case.pk]),
         {
             "owner": superuser.pk,
@@ -307,7 +290,7 @@ def test_saving_the_case_page_goes_through_the_services(admin_client, superuser,
             "root_cause_detail": "Expected offline mode",
             "new_note": "Customer will think about it",
             "_continue": "1",
-            **inline_data(admin_client, open_case),
+            **inline_data(superuser_client, open_case),
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -322,22 +305,22 @@ def test_saving_the_case_page_goes_through_the_services(admin_client, superuser,
         assert events[kind].actor == superuser
         assert events[kind].actor_label == "staff:boss"
     # The status and what the customer said cannot be changed from the page.
-    admin_client.post(
+    superuser_client.post(
         reverse(CHANGE, args=[open_case.pk]),
         {
             "status": "saved",
             "reason_detail": "x",
             "root_cause": cause.pk,
             "owner": superuser.pk,
-            **inline_data(admin_client, open_case),
+            **inline_data(superuser_client, open_case),
         },
     )
     open_case.refresh_from_db()
     assert (open_case.status, open_case.reason_detail) == ("open", "Too dear for me")
 
 
-def test_owner_choices_are_staff_only(admin_client, open_case):
-    response = admin_client.get(reverse(CHANGE, args=[open_case.pk]))
+def test_owner_choices_are_staff_only(superuser_client, open_case):
+    response = superuser_client.get(reverse(CHANGE, args=[open_case.pk]))
     owners = response.context["adminform"].form.fields["owner"].queryset
     assert all(user.is_staff for user in owners)
     assert not owners.filter(username="alice").exists()
@@ -356,25 +339,25 @@ def _action(
     )
 
 
-def test_assign_to_me_and_release(admin_client, superuser, open_case, cancelled_case):
-    response = _action(admin_client, "assign_to_me", [open_case, cancelled_case])
+def test_assign_to_me_and_release(superuser_client, superuser, open_case, cancelled_case):
+    response = _action(superuser_client, "assign_to_me", [open_case, cancelled_case])
     assert response.status_code == 302
     assert set(CancellationCase.objects.values_list("owner", flat=True)) == {superuser.pk}
     assert CaseEvent.objects.filter(kind=EventKind.OWNER_ASSIGNED, actor=superuser).count() == 2
-    _action(admin_client, "release", [open_case])
+    _action(superuser_client, "release", [open_case])
     open_case.refresh_from_db()
     assert open_case.owner is None
 
 
 def test_set_root_cause_action_asks_then_applies(
-    admin_client, superuser, open_case, cancelled_case
+    superuser_client, superuser, open_case, cancelled_case
 ):
-    page = _action(admin_client, "set_root_cause", [open_case, cancelled_case])
+    page = _action(superuser_client, "set_root_cause", [open_case, cancelled_case])
     assert page.status_code == 200
     assert "Set the root cause" in page.content.decode()
     cause = Reason.objects.get(slug="customer-service")
     response = _action(
-        admin_client,
+        superuser_client,
         "set_root_cause",
         [open_case, cancelled_case],
         apply="1",
@@ -388,39 +371,41 @@ def test_set_root_cause_action_asks_then_applies(
         assert case.events.filter(kind=EventKind.ROOT_CAUSE_SET, actor=superuser).exists()
 
 
-def test_mark_call_done_closes_the_call_task(admin_client, superuser, cancelled_case):
+def test_mark_call_done_closes_the_call_task(superuser_client, superuser, cancelled_case):
     from django_graceful_cancel.models import CallTask
 
-    _action(admin_client, "mark_call_done", [cancelled_case], apply="1", outcome="Left a message")
+    _action(
+        superuser_client, "mark_call_done", [cancelled_case], apply="1", outcome="Left a message"
+    )
     event = cancelled_case.events.get(kind=EventKind.CALL_DONE)
     assert event.actor == superuser and event.data == {"outcome": "Left a message"}
     assert StaffNote.objects.get(case=cancelled_case).body == "Left a message"
     assert not CallTask.objects.filter(case=cancelled_case, status="open").exists()
 
 
-def test_schedule_and_cancel_follow_ups(admin_client, superuser, cancelled_case):
+def test_schedule_and_cancel_follow_ups(superuser_client, superuser, cancelled_case):
     FollowUp.objects.filter(case=cancelled_case).delete()
-    _action(admin_client, "schedule_followups", [cancelled_case])
+    _action(superuser_client, "schedule_followups", [cancelled_case])
     scheduled = FollowUp.objects.filter(case=cancelled_case)
     assert scheduled.exists()
     assert cancelled_case.events.filter(
         kind=EventKind.FOLLOWUPS_SCHEDULED, actor=superuser
     ).exists()
-    _action(admin_client, "cancel_followups", [cancelled_case])
+    _action(superuser_client, "cancel_followups", [cancelled_case])
     assert not FollowUp.objects.filter(case=cancelled_case, status="scheduled").exists()
     assert cancelled_case.events.filter(
         kind=EventKind.FOLLOWUPS_CANCELLED, actor=superuser
     ).exists()
 
 
-def test_schedule_follow_ups_refuses_an_open_case(admin_client, open_case):
-    response = _action(admin_client, "schedule_followups", [open_case], follow=True)
+def test_schedule_follow_ups_refuses_an_open_case(superuser_client, open_case):
+    response = _action(superuser_client, "schedule_followups", [open_case], follow=True)
     assert "can no longer be changed" in response.content.decode()
     assert not FollowUp.objects.filter(case=open_case).exists()
 
 
-def test_export_csv(admin_client, open_case, cancelled_case):
-    response = _action(admin_client, "export_csv", [open_case, cancelled_case])
+def test_export_csv(superuser_client, open_case, cancelled_case):
+    response = _action(superuser_client, "export_csv", [open_case, cancelled_case])
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert {r["reference"] for r in rows} == {open_case.reference, cancelled_case.reference}
@@ -483,12 +468,13 @@ def test_customers_are_sent_to_the_login(client, customer, open_case):
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-def test_nobody_adds_or_deletes_cases_here(admin_client, open_case):
+def test_nobody_adds_or_deletes_cases_here(superuser_client, open_case):
     assert (
-        admin_client.get(reverse("admin:graceful_cancel_cancellationcase_add")).status_code == 403
+        superuser_client.get(reverse("admin:graceful_cancel_cancellationcase_add")).status_code
+        == 403
     )
     assert (
-        admin_client.get(
+        superuser_client.get(
             reverse("admin:graceful_cancel_cancellationcase_delete", args=[open_case.pk])
         ).status_code
         == 403
@@ -498,7 +484,7 @@ def test_nobody_adds_or_deletes_cases_here(admin_client, open_case):
 # --- catalogue ---------------------------------------------------------------------------------
 
 
-def test_message_template_preview_renders_sample_data(admin_client, catalogue):
+def test_message_template_preview_renders_sample_data(superuser_client, catalogue):
     template = MessageTemplate.objects.create(
         reason=Reason.objects.get(slug="price"),
         stage="thank_you",
@@ -507,7 +493,7 @@ def test_message_template_preview_renders_sample_data(admin_client, catalogue):
         subject="Thanks, {{ name }}",
         body="Your {{ plan }} plan ends on {{ effective_at|date:'Y' }}. Ref {{ reference }}",
     )
-    response = admin_client.get(
+    response = superuser_client.get(
         reverse("admin:graceful_cancel_messagetemplate_change", args=[template.pk])
     )
     html = response.content.decode()
@@ -515,22 +501,23 @@ def test_message_template_preview_renders_sample_data(admin_client, catalogue):
     assert "Your Premium plan ends on" in html and "GC-SAMP-LE00-0000" in html
 
 
-def test_offer_admin_shows_reasons_and_cost(admin_client, catalogue):
-    response = admin_client.get(reverse("admin:graceful_cancel_retentionoffer_changelist"))
+def test_offer_admin_shows_reasons_and_cost(superuser_client, catalogue):
+    response = superuser_client.get(reverse("admin:graceful_cancel_retentionoffer_changelist"))
     html = response.content.decode()
     assert "0.9 x monthly price" in html  # 30% off for 3 months
     assert "price" in html
 
 
-def test_experiment_admin_pages(admin_client, catalogue):
-    response = admin_client.get(reverse("admin:graceful_cancel_offerexperiment_add"))
+def test_experiment_admin_pages(superuser_client, catalogue):
+    response = superuser_client.get(reverse("admin:graceful_cancel_offerexperiment_add"))
     assert response.status_code == 200
     assert (
-        admin_client.get(reverse("admin:graceful_cancel_privacyrequest_changelist")).status_code
+        superuser_client.get(reverse("admin:graceful_cancel_privacyrequest_changelist")).status_code
         == 200
     )
     assert (
-        admin_client.get(reverse("admin:graceful_cancel_savecheck_changelist")).status_code == 200
+        superuser_client.get(reverse("admin:graceful_cancel_savecheck_changelist")).status_code
+        == 200
     )
 
 
@@ -539,35 +526,35 @@ def test_experiment_admin_pages(admin_client, catalogue):
 
 @pytest.mark.parametrize("size", [5, 200])
 def test_changelist_queries_do_not_grow(
-    size, admin_client, catalogue, django_user_model, django_assert_num_queries
+    size, superuser_client, catalogue, django_user_model, django_assert_num_queries
 ):
     bulk_cases(size, django_user_model=django_user_model)
     ContentType.objects.clear_cache()  # measured cold, as on a fresh process
     with django_assert_num_queries(CHANGELIST_QUERIES):
-        response = admin_client.get(reverse(CHANGELIST))
+        response = superuser_client.get(reverse(CHANGELIST))
     assert len(response.context["cl"].result_list) == min(size, 50)
 
 
 @pytest.mark.parametrize("size", [5, 200])
 def test_case_page_queries_do_not_grow(
-    size, admin_client, catalogue, django_user_model, django_assert_num_queries
+    size, superuser_client, catalogue, django_user_model, django_assert_num_queries
 ):
     case = bulk_cases(1, django_user_model=django_user_model, events_per_case=size)[0]
     StaffNote.objects.bulk_create([StaffNote(case=case, body=f"n{i}") for i in range(size)])
     ContentType.objects.clear_cache()  # measured cold, as on a fresh process
     with django_assert_num_queries(CASE_PAGE_QUERIES):
-        response = admin_client.get(reverse(CHANGE, args=[case.pk]))
+        response = superuser_client.get(reverse(CHANGE, args=[case.pk]))
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("size", [5, 200])
 def test_dashboard_queries_do_not_grow(
-    size, admin_client, catalogue, django_user_model, django_assert_num_queries
+    size, superuser_client, catalogue, django_user_model, django_assert_num_queries
 ):
     bulk_cases(size, django_user_model=django_user_model)
     ContentType.objects.clear_cache()  # measured cold, as on a fresh process
     with django_assert_num_queries(DASHBOARD_QUERIES):
-        response = admin_client.get(reverse("admin:graceful_cancel_dashboard"))
+        response = superuser_client.get(reverse("admin:graceful_cancel_dashboard"))
     assert response.context["data"]["summary"]["total"] == size
 
 
@@ -582,13 +569,15 @@ CASE_PAGE_QUERIES = 13
 DASHBOARD_QUERIES = 16
 
 
-def test_call_queue_marks_calls_done_through_the_service(admin_client, superuser, cancelled_case):
+def test_call_queue_marks_calls_done_through_the_service(
+    superuser_client, superuser, cancelled_case
+):
     from django_graceful_cancel.models import CallTask
 
     task = CallTask.objects.create(case=cancelled_case, stage="thank_you", phone="+34600111222")
-    listing = admin_client.get(reverse("admin:graceful_cancel_calltask_changelist"))
+    listing = superuser_client.get(reverse("admin:graceful_cancel_calltask_changelist"))
     assert "+34600111222" in listing.content.decode()
-    admin_client.post(
+    superuser_client.post(
         reverse("admin:graceful_cancel_calltask_changelist"),
         {"action": "mark_done", "_selected_action": [task.pk]},
     )
@@ -596,16 +585,16 @@ def test_call_queue_marks_calls_done_through_the_service(admin_client, superuser
     assert task.status == "done" and task.done_at is not None
     assert cancelled_case.events.filter(kind=EventKind.CALL_DONE, actor=superuser).exists()
     # Follow-ups are listed read-only.
-    response = admin_client.get(reverse("admin:graceful_cancel_followup_changelist"))
+    response = superuser_client.get(reverse("admin:graceful_cancel_followup_changelist"))
     assert response.status_code == 200
     assert "confirmation" in response.content.decode()
-    assert admin_client.get(reverse("admin:graceful_cancel_followup_add")).status_code == 403
+    assert superuser_client.get(reverse("admin:graceful_cancel_followup_add")).status_code == 403
 
 
 # --- bad input never makes a 500 ----------------------------------------------------------------
 
 
-def test_message_template_with_bad_syntax_is_refused_per_field(admin_client, catalogue):
+def test_message_template_with_bad_syntax_is_refused_per_field(superuser_client, catalogue):
     from django.core.exceptions import ValidationError
 
     template = MessageTemplate(
@@ -621,7 +610,7 @@ def test_message_template_with_bad_syntax_is_refused_per_field(admin_client, cat
     assert set(raised.value.message_dict) == {"subject", "body", "html_body"}
     MessageTemplate(stage="flow_message", channel="page", language="en", body="{{ name }}").clean()
 
-    response = admin_client.post(
+    response = superuser_client.post(
         reverse("admin:graceful_cancel_messagetemplate_add"),
         {
             "stage": "flow_message",
@@ -638,12 +627,12 @@ def test_message_template_with_bad_syntax_is_refused_per_field(admin_client, cat
     assert not MessageTemplate.objects.filter(language="es").exists()
 
 
-def test_message_template_preview_shows_a_render_error(admin_client, catalogue):
+def test_message_template_preview_shows_a_render_error(superuser_client, catalogue):
     # Compiles (so clean() lets it through) but fails when rendered.
     template = MessageTemplate.objects.create(
         stage="thank_you", channel="email", language="en", subject="x", body="{% url 'nope' %}"
     )
-    response = admin_client.get(
+    response = superuser_client.get(
         reverse("admin:graceful_cancel_messagetemplate_change", args=[template.pk])
     )
     assert response.status_code == 200
@@ -651,20 +640,22 @@ def test_message_template_preview_shows_a_render_error(admin_client, catalogue):
 
 
 @pytest.mark.parametrize("owner", ["²", "99999999999999999999999", "1" * 19, "-1", "1.5"])
-def test_owner_filter_ignores_values_that_are_not_a_staff_id(admin_client, catalogue, owner):
-    response = admin_client.get(
+def test_owner_filter_ignores_values_that_are_not_a_staff_id(superuser_client, catalogue, owner):
+    response = superuser_client.get(
         reverse("admin:graceful_cancel_cancellationcase_changelist"), {"owner": owner}
     )
     assert response.status_code == 200
 
 
-def test_owner_filter_still_filters_by_id(admin_client, catalogue, customer, staff_user):
+def test_owner_filter_still_filters_by_id(superuser_client, catalogue, customer, staff_user):
     case, _ = services.start_case(customer)
     services.assign_owner(case, staff_user, actor=staff_user)
     url = reverse("admin:graceful_cancel_cancellationcase_changelist")
-    assert case.reference in admin_client.get(url, {"owner": str(staff_user.pk)}).content.decode()
+    assert (
+        case.reference in superuser_client.get(url, {"owner": str(staff_user.pk)}).content.decode()
+    )
     other = str(staff_user.pk + 1000)
-    assert case.reference not in admin_client.get(url, {"owner": other}).content.decode()
+    assert case.reference not in superuser_client.get(url, {"owner": other}).content.decode()
 
 
 @pytest.mark.parametrize(
@@ -675,15 +666,15 @@ def test_owner_filter_still_filters_by_id(admin_client, catalogue, customer, sta
         {"end": "9999-12-31", "format": "csv"},
     ],
 )
-def test_dashboard_refuses_dates_datetime_cannot_hold(admin_client, catalogue, query):
-    response = admin_client.get(reverse("admin:graceful_cancel_dashboard"), query)
+def test_dashboard_refuses_dates_datetime_cannot_hold(superuser_client, catalogue, query):
+    response = superuser_client.get(reverse("admin:graceful_cancel_dashboard"), query)
     assert response.status_code == 200
     if "format" not in query:
         assert "Choose a date before the year 9999." in response.content.decode()
 
 
-def test_dashboard_accepts_the_last_usable_year(admin_client, catalogue):
-    response = admin_client.get(
+def test_dashboard_accepts_the_last_usable_year(superuser_client, catalogue):
+    response = superuser_client.get(
         reverse("admin:graceful_cancel_dashboard"), {"start": "9998-12-31", "end": "9998-12-31"}
     )
     assert response.status_code == 200

@@ -29,17 +29,9 @@ from django_graceful_cancel.models import (
     SaveCheck,
 )
 from django_graceful_cancel.models.cases import new_reference
-from tests.conftest import gc_settings
+from tests.support import gc_settings
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_dashboard_cache() -> None:
-    """The dashboard caches its figures: every test starts without them."""
-    from django.core.cache import cache
-
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_dashboard_cache")]
 
 
 # --- the statistics, against published values --------------------------------------------------
@@ -289,14 +281,14 @@ def test_experiment_lift_with_confidence_interval(catalogue):
     assert (arm["lift_low"], arm["lift_high"]) == (0.0524, 0.3339)
 
 
-def test_dashboard_page_shows_the_experiment(admin_client, catalogue):
+def test_dashboard_page_shows_the_experiment(superuser_client, catalogue):
     experiment = OfferExperiment.objects.create(name="Price test", holdout_percent=50)
     discount = ExperimentVariant.objects.create(
         experiment=experiment, offer=RetentionOffer.objects.get(slug="discount-30-3m")
     )
     _arm(experiment, discount, 9, 10)
     _arm(experiment, None, 3, 10)
-    html = admin_client.get(reverse("admin:graceful_cancel_dashboard")).content.decode()
+    html = superuser_client.get(reverse("admin:graceful_cancel_dashboard")).content.decode()
     assert "Lift over the holdout, with 95% interval: Price test" in html
     assert "0.171 … 0.809" in html  # Newcombe's example (b): 9/10 - 3/10
 
@@ -359,14 +351,8 @@ def test_the_policy_follows_the_experiment(make_customer, catalogue):
 # --- the dashboard page, its CSV and the report command ----------------------------------------
 
 
-@pytest.fixture
-def admin_client(client: Any, django_user_model: Any) -> Any:
-    client.force_login(django_user_model.objects.create_superuser("boss", "b@example.com", "pw"))
-    return client
-
-
-def test_dashboard_page_shows_charts_and_numbers(admin_client, history):
-    response = admin_client.get(reverse("admin:graceful_cancel_dashboard"))
+def test_dashboard_page_shows_charts_and_numbers(superuser_client, history):
+    response = superuser_client.get(reverse("admin:graceful_cancel_dashboard"))
     assert response.status_code == 200
     html = response.content.decode()
     assert html.count("<svg") >= 5
@@ -378,12 +364,12 @@ def test_dashboard_page_shows_charts_and_numbers(admin_client, history):
     assert "It costs too much for what I get" in html
 
 
-def test_dashboard_date_range_and_csv(admin_client, history):
+def test_dashboard_date_range_and_csv(superuser_client, history):
     today = timezone.localdate()
     query = {"start": str(today - timedelta(days=30)), "end": str(today)}
-    response = admin_client.get(reverse("admin:graceful_cancel_dashboard"), query)
+    response = superuser_client.get(reverse("admin:graceful_cancel_dashboard"), query)
     assert response.context["data"]["summary"]["total"] == 5
-    csv_response = admin_client.get(
+    csv_response = superuser_client.get(
         reverse("admin:graceful_cancel_dashboard"), {**query, "format": "csv"}
     )
     assert csv_response["Content-Type"].startswith("text/csv")
@@ -398,14 +384,14 @@ def test_dashboard_date_range_and_csv(admin_client, history):
     ] in rows  # only the pause save is recent: 12 x 10 - 2 x 10
 
 
-def test_dashboard_default_range_is_the_last_year_up_to_today(admin_client, history):
-    form = admin_client.get(reverse("admin:graceful_cancel_dashboard")).context["form"]
+def test_dashboard_default_range_is_the_last_year_up_to_today(superuser_client, history):
+    form = superuser_client.get(reverse("admin:graceful_cancel_dashboard")).context["form"]
     today = timezone.localdate()
     assert form.initial == {"start": today - timedelta(days=364), "end": today}
 
 
-def test_dashboard_rejects_a_backwards_range(admin_client, history):
-    response = admin_client.get(
+def test_dashboard_rejects_a_backwards_range(superuser_client, history):
+    response = superuser_client.get(
         reverse("admin:graceful_cancel_dashboard"), {"start": "2026-02-01", "end": "2026-01-01"}
     )
     assert response.status_code == 200
@@ -428,15 +414,15 @@ def test_report_command_json_and_csv(history, tmp_path):
     assert out.getvalue().splitlines()[0] == "section,item,metric,value"
 
 
-def test_dashboard_figures_are_cached_until_refreshed(admin_client, history):
+def test_dashboard_figures_are_cached_until_refreshed(superuser_client, history):
     url = reverse("admin:graceful_cancel_dashboard")
-    assert admin_client.get(url).context["data"]["summary"]["total"] == 7
+    assert superuser_client.get(url).context["data"]["summary"]["total"] == 7
     _case(CaseStatus.CANCELLED, "price")
-    assert admin_client.get(url).context["data"]["summary"]["total"] == 7
-    assert admin_client.get(url, {"refresh": "1"}).context["data"]["summary"]["total"] == 8
+    assert superuser_client.get(url).context["data"]["summary"]["total"] == 7
+    assert superuser_client.get(url, {"refresh": "1"}).context["data"]["summary"]["total"] == 8
     with override_settings(GRACEFUL_CANCEL=gc_settings(DASHBOARD_CACHE_SECONDS=0)):
         _case(CaseStatus.CANCELLED, "price")
-        assert admin_client.get(url).context["data"]["summary"]["total"] == 9
+        assert superuser_client.get(url).context["data"]["summary"]["total"] == 9
 
 
 def test_catalogue_labels_follow_the_staff_language(history):

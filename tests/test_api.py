@@ -16,12 +16,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from django_graceful_cancel import analytics, services
-from django_graceful_cancel.backends.model import ModelSubscriptionBackend
 from django_graceful_cancel.choices import CaseStatus, EventKind, OfferOutcome
-from django_graceful_cancel.exceptions import BackendError
 from django_graceful_cancel.models import CancellationCase, Reason
-from shop.models import Subscription
-from tests.conftest import gc_settings
+from tests.support import gc_settings
+from tests.testapp.models import Subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -71,22 +69,6 @@ def start(client: APIClient, **body: Any) -> dict[str, Any]:
     response = client.post(url("case-list"), body, format="json")
     assert response.status_code in (200, 201), response.content
     return response.json()
-
-
-class ProviderDown(ModelSubscriptionBackend):
-    transient = True
-
-    def apply_offer(self, reference: str, offer: Any, *, case: Any) -> dict[str, Any]:
-        raise BackendError("coupon service timed out: internal-host:8443", transient=self.transient)
-
-    def get_active_subscription(self, customer: Any) -> Any:
-        if getattr(customer, "username", "") == "unlucky":
-            raise BackendError("billing API down", transient=self.transient)
-        return super().get_active_subscription(customer)
-
-
-class ProviderRefuses(ProviderDown):
-    transient = False
 
 
 # --- reasons -----------------------------------------------------------------------------------
@@ -184,7 +166,10 @@ def test_form_bodies_are_refused_with_415(alice):
 
 @pytest.mark.parametrize(
     ("backend", "status"),
-    [("tests.test_api.ProviderDown", 503), ("tests.test_api.ProviderRefuses", 502)],
+    [
+        ("tests.support.backends.ProviderDown", 503),
+        ("tests.support.backends.ProviderRefuses", 502),
+    ],
 )
 def test_start_with_a_failing_provider_is_502_or_503_not_500(
     make_customer, catalogue, backend, status
@@ -289,6 +274,24 @@ def test_inactive_reason_is_unknown(alice):
     assert "reason" in response.json()
 
 
+@pytest.mark.parametrize("channel", ["sms", "whatsapp", "phone"])
+def test_a_phone_channel_with_consent_needs_a_number_as_on_the_page(alice, channel):
+    """The reason step's rules are the service's: the API refuses what the page refuses."""
+    ref = start(alice)["reference"]
+    body = {"reason": "price", "preferred_channel": channel, "contact_consent": True}
+    response = alice.post(url("case-reason", ref), body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"contact_phone": ["Please give a phone number for this channel."]}
+    case = CancellationCase.objects.get(reference=ref)
+    assert (case.reason, case.contact_consent) == (None, False)
+    assert not case.events.filter(kind=EventKind.REASON_RECORDED).exists()
+    # Without consent no number is needed; the case's channel counts when the body omits it.
+    response = alice.post(url("case-reason", ref), {**body, "contact_consent": False}, "json")
+    assert response.status_code == 200 and response.json()["preferred_channel"] == channel
+    response = alice.post(url("case-reason", ref), {"contact_consent": True}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["contact_phone"]
+
+
 # --- offer, confirm, reactivate ----------------------------------------------------------------
 
 
@@ -313,7 +316,10 @@ def test_accept_without_offer_is_409_no_offer(alice):
 
 @pytest.mark.parametrize(
     ("backend", "status"),
-    [("tests.test_api.ProviderDown", 503), ("tests.test_api.ProviderRefuses", 502)],
+    [
+        ("tests.support.backends.ProviderDown", 503),
+        ("tests.support.backends.ProviderRefuses", 502),
+    ],
 )
 def test_accept_with_a_failing_provider_changes_nothing(alice, backend, status):
     ref = start(alice)["reference"]

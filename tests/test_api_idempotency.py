@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from django_graceful_cancel import services
 from django_graceful_cancel.choices import EventKind
 from django_graceful_cancel.models import CancellationCase, IdempotencyKey
-from tests.conftest import gc_settings
+from tests.support import gc_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +105,7 @@ def test_error_answers_are_replayed_too(alice):
 def test_provider_outages_are_not_stored_so_a_retry_runs_again(alice):
     ref = post(alice, url("case-list")).json()["reference"]
     alice.post(url("case-reason", ref), {"reason": "price"}, format="json")
-    down = "tests.test_api.ProviderDown"
+    down = "tests.support.backends.ProviderDown"
     with override_settings(GRACEFUL_CANCEL=gc_settings(SUBSCRIPTION_BACKEND=down)):
         assert post(alice, url("case-accept-offer", ref), key="acc").status_code == 503
     assert not IdempotencyKey.objects.filter(key="acc").exists()

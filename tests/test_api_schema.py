@@ -130,7 +130,7 @@ old = runner.setup_databases()
 try:
     from rest_framework.test import APIClient
     from django.contrib.auth import get_user_model
-    from django_graceful_cancel import schema
+    from django_graceful_cancel.api import schema
     assert schema.HAS_SPECTACULAR is False
     user = get_user_model().objects.create_user("nospec", password="x")
     client = APIClient()
@@ -147,7 +147,7 @@ finally:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "example_project")]),
+        "PYTHONPATH": str(ROOT),
     }
     env.pop("DATABASE_URL", None)
     result = subprocess.run(

@@ -1,6 +1,6 @@
 """The follow-up outbox with a real Celery worker process, on Redis and PostgreSQL.
 
-A fixture starts ``celery -A config worker`` from example_project/ (four prefork processes) on
+A fixture starts ``celery -A tests.celery_app worker`` (four prefork processes) on
 the TEST database and Redis DB 5, with tests/settings_followup_worker.py: its mail backend
 appends one line per sent message to a file, so the test counts what really left, whichever
 process sent it. PostgreSQL only (a worker cannot share SQLite in memory); `make test` runs it
@@ -29,8 +29,8 @@ from django.test import override_settings
 from django_graceful_cancel import services, tasks
 from django_graceful_cancel.choices import CaseStatus, EventKind, FollowUpStatus
 from django_graceful_cancel.models import CancellationCase, FollowUp
-from tests.conftest import gc_settings, port_open, require_service, use_celery_broker
-from tests.followup_worker_support import due_confirmations
+from tests.support import gc_settings, port_open, require_service
+from tests.support.workers import CELERY_APP, due_confirmations, use_celery_broker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.celery_worker]
 
@@ -91,7 +91,7 @@ def worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Worker]:
         "CELERY_BROKER_URL": BROKER,
         "FOLLOWUP_SENT_LOG": str(tmp / "sent.log"),
         "FOLLOWUP_FAIL_DIR": str(fail_dir),
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "example_project")]),
+        "PYTHONPATH": str(ROOT),
     }
     output = open(tmp / "worker.out", "w+b")  # noqa: SIM115
     node = f"gc-followups-{os.getpid()}@{socket.gethostname()}"
@@ -99,7 +99,7 @@ def worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Worker]:
         [
             str(Path(sys.executable).with_name("celery")),
             "-A",
-            "config",
+            CELERY_APP,
             "worker",
             "--concurrency=4",
             "--pool=prefork",
@@ -110,13 +110,13 @@ def worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Worker]:
             "-n",
             node,
         ],
-        cwd=ROOT / "example_project",
+        cwd=ROOT,
         env=env,
         stdout=output,
         stderr=subprocess.STDOUT,
     )
     try:
-        from config.celery import app
+        from tests.celery_app import app
 
         use_celery_broker(BROKER)
 
@@ -144,7 +144,8 @@ def worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Worker]:
 def fresh(worker: Worker) -> Worker:
     """The worker with an empty queue, nothing running and an empty send log."""
     import redis
-    from config.celery import app
+
+    from tests.celery_app import app
 
     redis.Redis.from_url(BROKER).flushdb()
 

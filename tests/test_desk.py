@@ -1,5 +1,4 @@
-"""The retention desk's services: follow-up scheduling from the desk sends its signals, and the
-desk shares the case lock of services/cases.py."""
+"""The retention desk's services: follow-up scheduling from the desk sends its signals."""
 
 from __future__ import annotations
 
@@ -62,21 +61,3 @@ def test_cancelling_and_scheduling_followups_from_the_desk_send_signals(
     )
     kinds = list(case.events.values_list("kind", flat=True))
     assert EventKind.FOLLOWUPS_SCHEDULED in kinds and EventKind.FOLLOWUPS_CANCELLED in kinds
-
-
-def test_the_desk_locks_cases_like_every_other_service() -> None:
-    from django_graceful_cancel.services import cases, desk
-
-    assert desk._lock is cases._lock
-
-
-def test_services_are_split_by_area_and_still_exported() -> None:
-    from django_graceful_cancel.services import desk, experiments, privacy
-
-    assert services.erase_customer is privacy.erase_customer
-    assert services.export_customer_data is privacy.export_customer_data
-    assert services.purge_cases is privacy.purge_cases
-    assert services.add_note is desk.add_note
-    assert services.schedule_followups is desk.schedule_followups
-    assert callable(experiments.experiment_offer)
-    assert not hasattr(desk, "erase_customer") and not hasattr(desk, "assign_experiment")

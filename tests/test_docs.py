@@ -33,11 +33,11 @@ def section(text: str, heading: str) -> str:
 # --- configuration ----------------------------------------------------------------------------
 
 
-def documented_settings() -> dict[str, str]:
-    """Key -> the text of its "Default: `...`" line in docs/configuration.md."""
+def documented_settings(page: str = "configuration.md") -> dict[str, str]:
+    """Key -> the text of its "Default: `...`" line in a docs page (the core keys' by default)."""
     found = {}
     for match in re.finditer(
-        r"^###\s+`([A-Z0-9_]+)`\s*\n\s*\nDefault:\s*`(.*?)`\s*$", read("configuration.md"), re.M
+        r"^###\s+`([A-Z0-9_]+)`\s*\n\s*\nDefault:\s*`(.*?)`\s*$", read(page), re.M
     ):
         found[match.group(1)] = match.group(2)
     return found
@@ -51,38 +51,80 @@ def _normalise(value: object) -> object:
     return value
 
 
-def test_every_setting_is_documented_with_its_default() -> None:
-    documented = documented_settings()
-    missing = sorted(set(conf.DEFAULTS) - set(documented))
+def shipped_components() -> dict[str, Any]:
+    """Each component shipped with the app (conf.SHIPPED_COMPONENTS) by dotted path."""
+    from django.utils.module_loading import import_string
+
+    return {path: import_string(path) for path in conf.SHIPPED_COMPONENTS}
+
+
+def component_defaults(component: Any) -> dict[str, Any]:
+    return {name: option.default for name, option in conf.declared_options(component).items()}
+
+
+def every_known_key() -> set[str]:
+    keys = set(conf.DEFAULTS)
+    for component in shipped_components().values():
+        keys |= set(conf.declared_options(component))
+    return keys
+
+
+def assert_documented(defaults: dict[str, Any], page: str, what: str) -> None:
+    """Every key of ``defaults`` has its section in ``page``, with the same default."""
+    documented = documented_settings(page)
+    missing = sorted(set(defaults) - set(documented))
     assert not missing, (
-        "Add these GRACEFUL_CANCEL keys to docs/configuration.md, each as\n"
+        f"Add these {what} keys to docs/{page}, each as\n"
         "### `KEY`\n\nDefault: `<python literal>`\n\n<what it does>\n\nMissing: "
         + ", ".join(missing)
     )
     wrong = {}
     for key, text in documented.items():
-        if key not in conf.DEFAULTS:
+        if key not in defaults:
             continue
         try:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError):
             wrong[key] = f"{text!r} is not a Python literal"
             continue
-        if _normalise(value) != _normalise(conf.DEFAULTS[key]):
-            wrong[key] = f"docs say {text}, conf.DEFAULTS has {conf.DEFAULTS[key]!r}"
-    assert not wrong, f"Defaults differ in docs/configuration.md: {wrong}"
+        if _normalise(value) != _normalise(defaults[key]):
+            wrong[key] = f"docs say {text}, the code has {defaults[key]!r}"
+    assert not wrong, f"Defaults differ in docs/{page}: {wrong}"
+
+
+def test_every_setting_is_documented_with_its_default() -> None:
+    assert_documented(conf.DEFAULTS, "configuration.md", "GRACEFUL_CANCEL")
 
 
 def test_no_documented_setting_is_unknown() -> None:
     unknown = sorted(set(documented_settings()) - set(conf.DEFAULTS))
-    assert not unknown, f"docs/configuration.md documents keys conf.DEFAULTS lacks: {unknown}"
+    assert not unknown, (
+        f"docs/configuration.md documents keys conf.DEFAULTS lacks: {unknown} "
+        "(a backend's keys go on its own page)"
+    )
+
+
+@pytest.mark.parametrize("path", conf.SHIPPED_COMPONENTS)
+def test_every_option_of_a_shipped_component_is_documented_on_its_page(path: str) -> None:
+    component = shipped_components()[path]
+    docs = component.options_docs
+    assert docs.startswith("docs/"), f"{path}.options_docs must name its page in docs/"
+    page = docs.removeprefix("docs/").split("#")[0]
+    defaults = component_defaults(component)
+    assert defaults, f"{path} declares no options"
+    assert_documented(defaults, page, component.__name__)
+    unknown = sorted(set(documented_settings(page)) - set(defaults))
+    assert not unknown, (
+        f"docs/{page} documents keys {component.__name__} does not declare: {unknown}"
+    )
 
 
 def test_settings_named_anywhere_in_the_docs_exist() -> None:
+    known = every_known_key()
     stale = set()
     for page in DOCS.glob("*.md"):
         for key in re.findall(r"GRACEFUL_CANCEL\[\s*[\"']([A-Z0-9_]+)[\"']", page.read_text()):
-            if key not in conf.DEFAULTS:
+            if key not in known:
                 stale.add(f"{page.name}: {key}")
     assert not stale, f"Docs name settings that do not exist: {sorted(stale)}"
 
@@ -250,7 +292,7 @@ def test_the_custom_offer_policy_example_works(make_customer: Any, catalogue: An
     from django.test import override_settings
 
     from django_graceful_cancel import services
-    from tests.conftest import gc_settings
+    from tests.support import gc_settings
 
     _example_module("backends.md", "class IdealCustomerPolicy", "docs_example_policies")
     path = "docs_example_policies.IdealCustomerPolicy"
@@ -281,6 +323,39 @@ def test_the_custom_backend_example_implements_the_interface() -> None:
     assert isinstance(backend, BaseSubscriptionBackend)
     for method in ("get_active_subscription", "get_subscription", "cancel", "reactivate"):
         assert getattr(type(backend), method) is not getattr(BaseSubscriptionBackend, method)
+
+
+def test_the_backend_options_example_is_configurable_and_checked() -> None:
+    """A third-party backend's own key (ACME_TOKEN) is accepted, read and checked."""
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test import override_settings
+
+    from django_graceful_cancel.checks import check_settings
+    from tests.support import gc_settings
+
+    module = _example_module("backends.md", "class AcmeBackend", "docs_example_acme")
+    acme = gc_settings(SUBSCRIPTION_BACKEND="docs_example_acme.AcmeBackend")
+
+    def ids(**overrides: Any) -> list[str]:
+        with override_settings(GRACEFUL_CANCEL={**acme, **overrides}):
+            return [str(m.id) for m in check_settings()]
+
+    assert ids(ACME_TOKEN="tok") == []  # its keys are known while it is the backend
+    assert ids() == ["graceful_cancel.E007"]  # the required key is missing
+    assert ids(ACME_TOKEN="tok", ACME_TIMEOUT=0) == ["graceful_cancel.E003"]
+    assert ids(ACME_TOKEN="tok", ACME_SANDBOX=True) == ["acme.W001"]  # its own check runs
+    assert ids(ACME_TOKEN="tok", ACME_TOKN="tok") == ["graceful_cancel.E002"]
+    with override_settings(GRACEFUL_CANCEL={**acme, "ACME_TOKEN": "tok"}):
+        assert module.AcmeBackend().headers() == {"Authorization": "Bearer tok"}
+        assert module.AcmeBackend(acme_token="kw").headers() == {"Authorization": "Bearer kw"}
+    with (
+        override_settings(GRACEFUL_CANCEL=acme),
+        pytest.raises(ImproperlyConfigured, match="ACME_TOKEN"),
+    ):
+        module.AcmeBackend().headers()
+    # With another backend configured, the same key is a likely typo.
+    with override_settings(GRACEFUL_CANCEL=gc_settings(ACME_TOKEN="tok")):
+        assert [m.id for m in check_settings()] == ["graceful_cancel.E002"]
 
 
 def test_the_beat_schedule_example_names_real_tasks() -> None:

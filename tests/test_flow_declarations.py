@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_graceful_cancel import services
 from django_graceful_cancel.choices import CaseStatus, DeclarationStatus, EventKind
 from django_graceful_cancel.models import CancellationCase, CancellationDeclaration
-from tests.test_flow import flow_settings
+from tests.support import flow_settings
 
 pytestmark = pytest.mark.django_db
 

@@ -18,10 +18,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from django_graceful_cancel import links, sequences, services, signals, tasks
-from django_graceful_cancel.channels import ChannelError
-from django_graceful_cancel.channels.console import ConsoleSMSChannel
-from django_graceful_cancel.channels.twilio import TwilioSMSChannel
+from django_graceful_cancel import services, signals, tasks
 from django_graceful_cancel.checks import check_settings
 from django_graceful_cancel.choices import (
     CallTaskStatus,
@@ -29,9 +26,13 @@ from django_graceful_cancel.choices import (
     EventKind,
     FollowUpStatus,
 )
+from django_graceful_cancel.followups import actions, links, sequences
+from django_graceful_cancel.followups import outbox as followups
+from django_graceful_cancel.followups.channels import ChannelError
+from django_graceful_cancel.followups.channels.console import ConsoleSMSChannel
+from django_graceful_cancel.followups.channels.twilio import TwilioSMSChannel
 from django_graceful_cancel.models import CallTask, CancellationCase, FollowUp, OptOut
-from django_graceful_cancel.services import followups
-from tests.conftest import gc_settings
+from tests.support import gc_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -499,8 +500,8 @@ class FakeTwilio:
 
 TWILIO = {
     "FOLLOWUP_CHANNELS": {
-        "sms": "django_graceful_cancel.channels.twilio.TwilioSMSChannel",
-        "whatsapp": "django_graceful_cancel.channels.twilio.TwilioWhatsAppChannel",
+        "sms": "django_graceful_cancel.followups.channels.twilio.TwilioSMSChannel",
+        "whatsapp": "django_graceful_cancel.followups.channels.twilio.TwilioWhatsAppChannel",
     },
     "TWILIO": {
         "ACCOUNT_SID": "AC1",
@@ -590,7 +591,7 @@ def test_a_done_call_reports_the_delivery_once_and_only_when_it_moved(
 
     signals.followup_status_changed.connect(receiver)
     try:
-        followups.complete_call(case, actor=staff_user, outcome="Gave 8/10")
+        actions.complete_call(case, actor=staff_user, outcome="Gave 8/10")
     finally:
         signals.followup_status_changed.disconnect(receiver)
     logged = case.events.filter(kind=EventKind.MESSAGE_STATUS).count() - before
@@ -646,7 +647,7 @@ def test_links_make_absolute_urls_and_name_the_site(settings):
 
 def test_link_pages_extend_the_base_template(settings, client, customer, catalogue):
     case = cancel(customer)
-    assert "site-header" in client.get(url("survey", case)).content.decode()  # shop/base.html
+    assert "site-header" in client.get(url("survey", case)).content.decode()  # testapp/base.html
     settings.GRACEFUL_CANCEL = gc_settings(BASE_TEMPLATE="django_graceful_cancel/standalone.html")
     html = client.get(url("survey", case)).content.decode()
     assert "site-header" not in html and 'class="gc-standalone"' in html
@@ -756,7 +757,7 @@ def test_an_unexpected_error_in_a_send_is_requeued_and_the_sweep_goes_on(
         return real_deliver(pk, **kwargs)
 
     with mock.patch.object(followups, "deliver", side_effect=flaky):
-        assert services.sweep_followups() == 2
+        assert followups.sweep_followups() == 2
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.status == FollowUpStatus.SCHEDULED

@@ -112,7 +112,7 @@ def test_upgrade_from_the_first_migration_keeps_the_data(migrate_to: Any) -> Non
         Case,
         reference="GC-UPGR-ADE0-0001",
         customer=user,
-        subscription_ref="shop.subscription:1",
+        subscription_ref="testapp.subscription:1",
         status="cancelled",
         reason=price,
         reason_detail="Costs more than Netflix",
@@ -130,7 +130,7 @@ def test_upgrade_from_the_first_migration_keeps_the_data(migrate_to: Any) -> Non
 
     case = CancellationCase.objects.get(reference="GC-UPGR-ADE0-0001")
     assert case.customer.username == "upgrader"
-    assert case.subscription_ref == "shop.subscription:1"
+    assert case.subscription_ref == "testapp.subscription:1"
     assert case.status == "cancelled"
     assert case.reason.slug == "price" and case.reason.label == "Too expensive"
     assert case.reason_detail == "Costs more than Netflix"

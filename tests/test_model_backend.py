@@ -189,12 +189,12 @@ def test_a_model_that_cannot_remember_a_deferred_cancellation_cancels_at_once(
 @override_settings(GRACEFUL_CANCEL=MEMBERSHIP)
 def test_foreign_reference_is_refused(member, catalogue):
     with pytest.raises(BackendError) as info:
-        ModelSubscriptionBackend().get_subscription("shop.subscription:1")
+        ModelSubscriptionBackend().get_subscription("testapp.subscription:1")
     assert info.value.transient is False
 
 
 def test_reading_a_missing_subscription(customer, catalogue):
     backend = ModelSubscriptionBackend()
-    assert backend.get_subscription("shop.subscription:999999") is None
+    assert backend.get_subscription("testapp.subscription:999999") is None
     with pytest.raises(BackendError):
-        backend.cancel("shop.subscription:999999", at_period_end=True, case=None)
+        backend.cancel("testapp.subscription:999999", at_period_end=True, case=None)

@@ -26,18 +26,10 @@ from django_graceful_cancel.models import (
     SaveCheck,
     StaffNote,
 )
-from shop.models import Subscription
-from tests.conftest import gc_settings
+from tests.support import gc_settings
+from tests.testapp.models import Subscription
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_dashboard_cache() -> None:
-    """The dashboard caches its figures: every test starts without them."""
-    from django.core.cache import cache
-
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_dashboard_cache")]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from schemathesis import GenerationMode
 
 from django_graceful_cancel import services
 from django_graceful_cancel.models import CancellationCase
-from tests.conftest import gc_settings
+from tests.support import gc_settings
 
 pytestmark = pytest.mark.django_db
 

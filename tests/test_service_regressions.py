@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_graceful_cancel import services
 from django_graceful_cancel.choices import CaseStatus, SyncStatus
 from django_graceful_cancel.models import CancellationCase, CancellationDeclaration, FollowUp
-from shop.models import Subscription
+from tests.testapp.models import Subscription
 
 
 @pytest.mark.django_db(transaction=True)
@@ -125,11 +125,11 @@ def test_admin_lists_cases_whose_provider_sync_needs_attention(
 
 @pytest.mark.django_db
 def test_an_older_cases_late_sync_never_undoes_a_newer_cancellation(customer, catalogue, settings):
-    from tests.conftest import gc_settings
-    from tests.test_services import FailingBackend
+    from tests.support import gc_settings
+    from tests.support.backends import FailingBackend
 
     settings.GRACEFUL_CANCEL = gc_settings(
-        SUBSCRIPTION_BACKEND="tests.test_services.FailingBackend"
+        SUBSCRIPTION_BACKEND="tests.support.backends.FailingBackend"
     )
     old, _ = services.start_case(customer)
     services.confirm_cancellation(old)

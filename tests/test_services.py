@@ -17,7 +17,6 @@ from django.test import override_settings
 from django.utils import timezone
 
 from django_graceful_cancel import services, signals
-from django_graceful_cancel.backends.model import ModelSubscriptionBackend
 from django_graceful_cancel.choices import CaseStatus, EventKind, OfferOutcome, SyncStatus
 from django_graceful_cancel.exceptions import (
     BackendError,
@@ -31,8 +30,10 @@ from django_graceful_cancel.models import (
     Reason,
     RetentionOffer,
 )
-from shop.models import Subscription
-from tests.conftest import gc_settings
+from django_graceful_cancel.services import cases as cases_services
+from tests.support import gc_settings
+from tests.support.backends import FailingBackend
+from tests.testapp.models import Subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -55,27 +56,7 @@ def kinds(case: CancellationCase) -> list[str]:
     return list(case.events.order_by("pk").values_list("kind", flat=True))
 
 
-class FailingBackend(ModelSubscriptionBackend):
-    failures = {"cancel": 0}
-
-    def cancel(self, reference: str, *, at_period_end: bool, case: Any) -> None:
-        if FailingBackend.failures["cancel"] > 0:
-            FailingBackend.failures["cancel"] -= 1
-            raise BackendError("provider down", transient=True)
-        super().cancel(reference, at_period_end=at_period_end, case=case)
-
-    def reactivate(self, reference: str, *, case: Any) -> None:
-        super().reactivate(reference, case=case)
-        if FailingBackend.failures.get("reactivate_times_out", 0) > 0:
-            # Applied at the provider, but the answer never came back.
-            FailingBackend.failures["reactivate_times_out"] -= 1
-            raise BackendError("timed out", transient=True)
-
-    def apply_offer(self, reference: str, offer: Any, *, case: Any) -> dict[str, Any]:
-        raise BackendError("coupon service down")
-
-
-FAILING = "tests.test_services.FailingBackend"
+FAILING = "tests.support.backends.FailingBackend"
 
 
 # --- start -------------------------------------------------------------------------------------
@@ -90,7 +71,7 @@ def test_start_creates_case_with_snapshot_event_and_signal(customer, catalogue):
         r"GC-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", case.reference
     )
     sub = Subscription.objects.get(user=customer)
-    assert case.subscription_ref == f"shop.subscription:{sub.pk}"
+    assert case.subscription_ref == f"testapp.subscription:{sub.pk}"
     assert (case.plan, case.price, case.currency, case.billing_interval) == (
         "Standard",
         Decimal("12.99"),
@@ -458,20 +439,20 @@ def test_backend_failure_at_confirm_keeps_the_cancellation_and_retries(customer,
     assert failed[0]["needs_attention"] is False
     assert Subscription.objects.get(user=customer).cancel_at_period_end is False
     # Backing off: not due again for a minute after the first failure, two after the second.
-    assert services.pending_sync_cases() == []
+    assert cases_services.pending_sync_cases() == []
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):
-        assert services.pending_sync_cases() == [case.pk]
+        assert cases_services.pending_sync_cases() == [case.pk]
         call_command("graceful_cancel_sync", stdout=open("/dev/null", "w"))  # still failing  # noqa: SIM115
         case.refresh_from_db()
         assert (case.provider_sync, case.provider_sync_attempts) == (SyncStatus.PENDING, 2)
-        assert services.pending_sync_cases() == []
+        assert cases_services.pending_sync_cases() == []
     with time_machine.travel(timezone.now() + timedelta(seconds=61 + 121)):
         call_command("graceful_cancel_sync", stdout=open("/dev/null", "w"))  # noqa: SIM115
     case.refresh_from_db()
     assert case.provider_sync == SyncStatus.SYNCED
     assert case.status == CaseStatus.CANCELLED
     assert Subscription.objects.get(user=customer).cancel_at_period_end is True
-    assert services.pending_sync_cases() == []
+    assert cases_services.pending_sync_cases() == []
     # Idempotent: a second retry changes nothing.
     services.retry_provider_sync(case)
     assert kinds(case).count(EventKind.PROVIDER_SYNCED) == 1
@@ -493,7 +474,7 @@ def test_provider_sync_needs_attention_after_max_attempts_and_keeps_retrying(cus
     last = case.events.filter(kind=EventKind.PROVIDER_SYNC_FAILED).last()
     assert last.data["needs_attention"] is True and last.data["attempts"] == 3
     # Never more than a day between attempts, however many failures.
-    assert services.sync_backoff(50) == timedelta(days=1)
+    assert cases_services.sync_backoff(50) == timedelta(days=1)
     assert case.provider_sync_next_at <= timezone.now() + timedelta(minutes=4, seconds=1)
     FailingBackend.failures["cancel"] = 0
 

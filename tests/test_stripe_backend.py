@@ -23,40 +23,24 @@ from django_graceful_cancel.backends.stripe import (
 )
 from django_graceful_cancel.exceptions import BackendError
 from django_graceful_cancel.models import CancellationCase, RetentionOffer
-from tests.conftest import gc_settings, require_service
-from tests.stripe_support import (
-    API_KEY,
-    STRIPE_PRICES,
+from tests.support import free_port, gc_settings, require_service
+from tests.support.stripe import (
+    BACKEND,
     RecordingHTTPClient,
     error_body,
-    free_port,
     seed_customer,
+    stripe_settings,
     subscription_body,
 )
 
 pytestmark = pytest.mark.django_db
 
-BACKEND = "django_graceful_cancel.backends.stripe.StripeSubscriptionBackend"
 CUSTOMERS: dict[int, str] = {}
 
 
 def lookup_customer(user: Any) -> str | None:
     """A STRIPE_CUSTOMER_LOOKUP callable, by dotted path."""
     return CUSTOMERS.get(user.pk)
-
-
-def stripe_settings(url: str, **overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "SUBSCRIPTION_BACKEND": BACKEND,
-        "STRIPE_API_KEY": API_KEY,
-        "STRIPE_API_BASE": url,
-        "STRIPE_MAX_NETWORK_RETRIES": 0,
-        "STRIPE_CUSTOMER_LOOKUP": "last_name",
-        "STRIPE_PRICES": STRIPE_PRICES,
-        # localstripe rejects proration_behavior on updates; the recorded tests check it is sent.
-        "STRIPE_EXTENSION_PRORATION_BEHAVIOR": None,
-    }
-    return gc_settings(**{**values, **overrides})
 
 
 @pytest.fixture

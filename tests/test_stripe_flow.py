@@ -18,9 +18,8 @@ from django.utils import timezone
 from django_graceful_cancel import services
 from django_graceful_cancel.backends.stripe import StripeSubscriptionBackend
 from django_graceful_cancel.choices import CaseStatus, EventKind, OfferOutcome, SyncStatus
-from tests.conftest import require_service
-from tests.stripe_support import RecordingHTTPClient, error_body, free_port, seed_customer
-from tests.test_stripe_backend import stripe_settings
+from tests.support import free_port, require_service
+from tests.support.stripe import RecordingHTTPClient, error_body, seed_customer, stripe_settings
 
 pytestmark = pytest.mark.django_db
 

@@ -17,6 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from django_graceful_cancel import services, signals
+from django_graceful_cancel.backends.stripe.webhooks import (
+    connect_djstripe,
+    djstripe_receiver,
+    handle_event,
+)
 from django_graceful_cancel.choices import (
     CaseStatus,
     EffectiveMode,
@@ -25,14 +30,9 @@ from django_graceful_cancel.choices import (
     SyncStatus,
 )
 from django_graceful_cancel.models import CancellationCase, OfferPresentation, RetentionOffer
-from django_graceful_cancel.stripe_webhooks import (
-    _djstripe_receiver,
-    connect_djstripe,
-    handle_event,
-)
-from tests.conftest import gc_settings, require_service
-from tests.stripe_support import seed_customer
-from tests.test_stripe_backend import stripe_settings
+from django_graceful_cancel.services import cases as cases_services
+from tests.support import gc_settings, require_service
+from tests.support.stripe import seed_customer, stripe_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +133,7 @@ def test_pending_sync_is_completed_by_the_providers_word(customer, sent):
     assert case.provider_sync == SyncStatus.SYNCED
     assert case.events.get().data["change"] == "sync_completed"
     assert sent["external"][0]["change"] == "sync_completed"
-    assert services.pending_sync_cases() == []
+    assert cases_services.pending_sync_cases() == []
 
 
 def test_cancelled_case_ended_early_at_stripe(customer, sent):
@@ -274,7 +274,7 @@ def test_unrelated_updates_and_events_are_ignored(customer):
 def test_djstripe_receiver_uses_the_same_handler(customer):
     case = make_case(customer)
     event = sub_event("customer.subscription.deleted", {"status": "canceled"})
-    _djstripe_receiver(sender=None, event=SimpleNamespace(**event))
+    djstripe_receiver(sender=None, event=SimpleNamespace(**event))
     case.refresh_from_db()
     assert case.status == CaseStatus.CANCELLED
     assert connect_djstripe() is False  # dj-stripe is not installed in this suite
@@ -476,7 +476,7 @@ def test_update_to_canceled_status_is_a_cancellation(customer):
 def test_djstripe_secret_key_is_used_when_no_key_is_set(fake_djstripe, monkeypatch):
     from django_graceful_cancel.backends import get_backend
     from django_graceful_cancel.backends.stripe import StripeSubscriptionBackend
-    from tests.stripe_support import RecordingHTTPClient, subscription_body
+    from tests.support.stripe import RecordingHTTPClient, subscription_body
 
     recorder = RecordingHTTPClient(routes={"GET /v1/subscriptions/sub_rec": subscription_body()})
     monkeypatch.setattr(StripeSubscriptionBackend, "http_client", recorder)

@@ -22,8 +22,8 @@ from django.core import mail
 
 from django_graceful_cancel import services
 from django_graceful_cancel.choices import EventKind, FollowUpStatus
+from django_graceful_cancel.followups import outbox as followups
 from django_graceful_cancel.models import CancellationCase, DeliveryEvent, FollowUp, OptOut
-from django_graceful_cancel.services import followups
 
 pytestmark = pytest.mark.django_db
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -452,7 +453,7 @@ class CancellationCaseAdmin(admin.ModelAdmin):
         for flag in ("can_add_related", "can_change_related", "can_delete_related"):
             if hasattr(widget, flag):
                 setattr(widget, flag, False)
-        if hasattr(widget, "can_view_related"):
+        if widget is not None and hasattr(widget, "can_view_related"):
             widget.can_view_related = False
         return field
 
@@ -662,9 +663,9 @@ class CancellationCaseAdmin(admin.ModelAdmin):
             "count": queryset.count(),
             "action": action,
             "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "select_across": request.POST.get("select_across", "0"),
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         }
         return TemplateResponse(request, "admin/django_graceful_cancel/action_form.html", context)
 

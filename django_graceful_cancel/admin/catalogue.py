@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib import admin
@@ -68,8 +69,8 @@ def sample_case(language: str = "en") -> CancellationCase:
         language=language,
         created_at=now,
         cancelled_at=now,
-        effective_at=now + timezone.timedelta(days=20),
-        period_end=now + timezone.timedelta(days=20),
+        effective_at=now + timedelta(days=20),
+        period_end=now + timedelta(days=20),
     )
 
 
@@ -94,12 +95,12 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     def preview(self, template: MessageTemplate) -> str:
         if template.pk is None:
             return gettext("Save to see a preview.")
-        from ..rendering import _render_db, message_context
+        from ..rendering import message_context, render_message_template
 
         case = sample_case(template.language)
         case.reason = template.reason
         try:
-            rendered = _render_db(template, message_context(case))
+            rendered = render_message_template(template, message_context(case))
         except Exception as error:  # noqa: BLE001  (any error is the staff's to see, not a 500)
             # Syntax errors, unknown tags or filters, a {% url %} that does not resolve...
             return format_html(

@@ -61,7 +61,7 @@ class RangeForm(forms.Form):
         return self._clean_year("end")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             raise forms.ValidationError(gettext("The start date is after the end date."))

@@ -42,7 +42,8 @@ class OfferExperimentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("cases assigned"), ordering="assigned_count")
     def assigned(self, experiment: OfferExperiment) -> int:
-        return experiment.assigned_count
+        # Annotated by get_queryset(): not a field the type checker can see.
+        return int(getattr(experiment, "assigned_count", 0))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

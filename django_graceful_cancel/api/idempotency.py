@@ -30,7 +30,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from ..conf import app_settings
 from ..models import IdempotencyKey
-from ..schema import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_MAX_LENGTH
+from .schema import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_MAX_LENGTH
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 

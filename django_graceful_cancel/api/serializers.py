@@ -1,4 +1,9 @@
-"""What the API reads and writes. Input serializers refuse unknown fields (400)."""
+"""What the API reads and writes. Input serializers refuse unknown fields (400).
+
+Input serializers parse types; the input rules of a step are the service layer's
+(``services.flow``), and ``input_errors`` turns its ``InvalidInput`` into DRF field errors, worded
+by the serializer field's ``error_messages`` where it has one for the error's code.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +17,28 @@ from django.db import DatabaseError
 from django.template import TemplateDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from ..choices import CaseStatus, Channel, EffectiveMode, OfferKind, OfferOutcome, ReasonCategory
+from ..exceptions import InvalidInput
 from ..models import CancellationCase, OfferPresentation, Reason
-from ..schema import extend_schema_field
+from ..services import flow
+from .schema import extend_schema_field
 
-# --- errors (documented in the schema; produced by api/views.py's exception handler) ----------
 
-
-class ErrorSerializer(serializers.Serializer):
-    """Every error that is not a field error: a stable machine-readable code and a message."""
-
-    code = serializers.CharField(help_text=_("Stable, machine-readable error code."))
-    detail = serializers.CharField(
-        help_text=_("Human-readable message, in the request's language.")
-    )
+def input_errors(
+    error: InvalidInput, fields: Mapping[str, serializers.Field] | None = None
+) -> serializers.ValidationError:
+    """The service's field errors as DRF's 400 body ``{"field": ["message"]}``."""
+    fields = fields or {}
+    detail: dict[str, list[ErrorDetail]] = {}
+    for name, found in error.errors.items():
+        messages = getattr(fields.get(name), "error_messages", {})
+        detail[name] = [
+            ErrorDetail(str(messages.get(item.code, item.message)), code=item.code)
+            for item in found
+        ]
+    return serializers.ValidationError(detail)
 
 
 # --- input -------------------------------------------------------------------------------------
@@ -34,6 +46,9 @@ class ErrorSerializer(serializers.Serializer):
 
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not declare, with a field error for each (a typo must not pass)."""
+
+    #: Read by api/schema.py: request bodies say ``additionalProperties: false``.
+    refuses_unknown_fields = True
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
@@ -68,24 +83,41 @@ class StartCaseSerializer(StrictSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Read at call time: a host's LANGUAGES may change under override_settings.
-        self.fields["language"].choices = _language_choices()
-        self.fields["time_zone"].choices = _time_zones()
+        for name, choices in (("language", _language_choices()), ("time_zone", _time_zones())):
+            field = self.fields[name]
+            assert isinstance(field, serializers.ChoiceField)
+            field.choices = choices
+
+
+class CatalogueChoiceField(serializers.ChoiceField):
+    """A slug of the reason catalogue: listed as an enum in the schema; whether a value is an
+    active reason is the service's rule (``flow.check_reason``), not the field's."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if data == "" and self.allow_blank:
+            return ""
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return data
 
 
 class RecordReasonSerializer(StrictSerializer):
-    reason = serializers.ChoiceField(
+    reason = CatalogueChoiceField(
         choices=[],
         required=False,
         allow_null=True,
         allow_blank=True,
-        error_messages={"invalid_choice": _("Unknown reason.")},
+        error_messages={
+            "invalid_choice": _("Unknown reason."),
+            "unknown_reason": _("Unknown reason."),
+        },
         help_text=_(
             "Slug of an active reason (GET reasons/); null or empty to skip the question. The "
             "schema lists the catalogue as it was when the schema was generated."
         ),
     )
     detail = serializers.CharField(
-        max_length=5000,
+        max_length=flow.DETAIL_MAX_LENGTH,
         required=False,
         allow_blank=True,
         help_text=_("The reason in the customer's own words."),
@@ -101,7 +133,7 @@ class RecordReasonSerializer(StrictSerializer):
         help_text=_("The customer agrees to follow-up messages."),
     )
     contact_phone = serializers.CharField(
-        max_length=32,
+        max_length=flow.PHONE_MAX_LENGTH,
         required=False,
         allow_blank=True,
         help_text=_("Phone number for SMS, WhatsApp or a call."),
@@ -114,10 +146,28 @@ class RecordReasonSerializer(StrictSerializer):
             self._reasons = {r.slug: r for r in Reason.objects.filter(is_active=True)}
         except DatabaseError:  # only when building the schema offline, before migrations
             self._reasons = {}
-        self.fields["reason"].choices = [(slug, slug) for slug in self._reasons]
+        field = self.fields["reason"]
+        assert isinstance(field, serializers.ChoiceField)
+        field.choices = [(slug, slug) for slug in self._reasons]
 
-    def validate_reason(self, value: str | None) -> Reason | None:
-        return self._reasons[value] if value else None
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The service checks the answer (``flow.check_reason``); ``answer`` is what it returns.
+
+        ``context["case"]``, when given, is the case answered: its channel counts when the
+        answer leaves ``preferred_channel`` out.
+        """
+        fields = dict(attrs)
+        if fields.get("reason"):
+            # The catalogue is loaded already (the field's choices): hand over the row.
+            fields["reason"] = self._reasons.get(fields["reason"], fields["reason"])
+        case = self.context.get("case")
+        if case is not None:
+            fields["current_channel"] = case.preferred_channel
+        try:
+            attrs["answer"] = flow.check_reason(**fields)
+        except InvalidInput as error:
+            raise input_errors(error, self.fields) from error
+        return attrs
 
 
 class ConfirmSerializer(StrictSerializer):
@@ -183,7 +233,8 @@ class SummaryQuerySerializer(QuerySerializer):
 
 class ReasonSerializer(serializers.Serializer):
     slug = serializers.CharField()
-    label = serializers.CharField(source="localized_label")
+    # The API's "label" field shadows Field.label (the field's own label) on the class.
+    label = serializers.CharField(source="localized_label")  # type: ignore[assignment]
     category = serializers.ChoiceField(choices=ReasonCategory.choices)
     follow_up_question = serializers.CharField(source="localized_follow_up_question")
 

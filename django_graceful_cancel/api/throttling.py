@@ -23,9 +23,9 @@ class WriteRateThrottle(UserRateThrottle):
 
     def get_rate(self) -> str | None:
         rates = api_settings.DEFAULT_THROTTLE_RATES or {}
-        if self.scope in rates:
-            return rates[self.scope]
-        return app_settings.API_WRITE_THROTTLE_RATE
+        # A DRF rate such as "30/min", or None (the stubs type rates as numbers).
+        rate = rates.get(self.scope, app_settings.API_WRITE_THROTTLE_RATE)
+        return None if rate is None else str(rate)
 
     def allow_request(self, request: Any, view: Any) -> bool:
         if request.method in SAFE_METHODS:

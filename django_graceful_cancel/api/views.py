@@ -1,8 +1,11 @@
-"""The REST API's views. They validate input, call the service layer and map its errors.
+"""The REST API's views. They parse input, call the service layer and map its errors.
+
+Each customer step calls the same service entry as the pages (``services.flow``).
 
 * Domain refusals (``InvalidTransition``, ``NoActiveSubscription``) are 409 with
-  ``{"code": ..., "detail": ...}``; an unknown reason is a 400 field error; a failing
-  subscription provider is 503 (transient) or 502 (refused), never a 500.
+  ``{"code": ..., "detail": ...}``; input the service refuses (``InvalidInput``, an unknown
+  reason) is a 400 field error; a failing subscription provider is 503 (transient) or 502
+  (refused), never a 500.
 * Every other error has the same ``{"code", "detail"}`` body; field errors keep DRF's
   ``{"field": ["message"]}`` shape.
 * Permissions, parsers, filters and pagination are set here, never inherited from the host's
@@ -13,13 +16,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import QuerySet
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.filters import BaseFilterBackend
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
@@ -27,25 +32,23 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .. import __version__, analytics, services
-from ..exceptions import (
-    BackendError,
-    GracefulCancelError,
-    UnknownReason,
-)
+from .. import __version__, analytics
+from ..exceptions import BackendError, GracefulCancelError, InvalidInput, UnknownReason
 from ..models import CancellationCase, Reason
-from ..schema import (
+from ..services import flow
+from .idempotency import idempotent
+from .permissions import CanViewAllCases, IsCustomer, can_view_all_cases
+from .schema import (
     HAS_SPECTACULAR,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
     get_schema_instance,
 )
-from .idempotency import idempotent
-from .permissions import CanViewAllCases, IsCustomer, can_view_all_cases
 from .serializers import (
     CaseFilterSerializer,
     CaseSerializer,
@@ -57,8 +60,12 @@ from .serializers import (
     StartCaseSerializer,
     SummaryQuerySerializer,
     SummarySerializer,
+    input_errors,
 )
 from .throttling import WriteRateThrottle
+
+if TYPE_CHECKING:
+    from rest_framework.generics import BaseFilterProtocol
 
 logger = logging.getLogger("django_graceful_cancel")
 
@@ -86,6 +93,8 @@ class ProviderRefused(exceptions.APIException):
 
 def as_api_exception(exc: BaseException) -> BaseException:
     """The API error for a domain error; anything else is returned unchanged."""
+    if isinstance(exc, InvalidInput):
+        return input_errors(exc)
     if isinstance(exc, UnknownReason):
         return exceptions.ValidationError(
             {"reason": [exceptions.ErrorDetail(str(exc.message), code=exc.code)]}
@@ -138,9 +147,9 @@ class GracefulCancelAPIView(APIView):
 
     permission_classes = [IsCustomer]
     parser_classes = [JSONParser]
-    filter_backends: list[Any] = []
+    filter_backends: Sequence[type[BaseFilterBackend | BaseFilterProtocol[Any]]] = []
     schema = get_schema_instance()
-    #: Query parameters validated per action (read by schema.py to document the 400).
+    #: Query parameters validated per action (read by api/schema.py to document the 400).
     query_serializer_classes: dict[str, type] = {}
     #: Actions that reach the subscription provider, which may fail with 502/503.
     backend_error_actions: dict[str, tuple[str, ...]] = {}
@@ -149,13 +158,15 @@ class GracefulCancelAPIView(APIView):
         return exception_handler
 
     def get_throttles(self) -> list[Any]:
-        return [
-            *(throttle() for throttle in api_settings.DEFAULT_THROTTLE_CLASSES),
-            WriteRateThrottle(),
-        ]
+        # Read at call time (not APIView.throttle_classes, fixed at import): override_settings.
+        # api_settings imports the dotted paths; the stubs type the raw setting (strings).
+        host_throttles = cast("Sequence[type[BaseThrottle]]", api_settings.DEFAULT_THROTTLE_CLASSES)
+        return [*(throttle() for throttle in host_throttles), WriteRateThrottle()]
 
-    def validated(self, serializer_class: type, data: Any) -> dict[str, Any]:
-        serializer = serializer_class(data=data, context={"request": self.request, "view": self})
+    def validated(self, serializer_class: type, data: Any, **context: Any) -> dict[str, Any]:
+        serializer = serializer_class(
+            data=data, context={"request": self.request, "view": self, **context}
+        )
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
@@ -293,7 +304,7 @@ class CaseViewSet(GracefulCancelAPIView, viewsets.GenericViewSet):
     @idempotent
     def create(self, request: Request) -> Response:
         data = self.validated(StartCaseSerializer, request.data)
-        case, created = services.start_case(
+        case, created = flow.start_case(
             request.user,
             language=data.get("language"),
             time_zone=data.get("time_zone", ""),
@@ -305,17 +316,8 @@ class CaseViewSet(GracefulCancelAPIView, viewsets.GenericViewSet):
     @idempotent
     def reason(self, request: Request, reference: str | None = None) -> Response:
         case = self.get_object()
-        data = self.validated(RecordReasonSerializer, request.data)
-        case = services.record_reason(
-            case,
-            data.get("reason"),
-            detail=data.get("detail", ""),
-            preferred_channel=data.get("preferred_channel"),
-            contact_consent=data.get("contact_consent", False),
-            contact_phone=data.get("contact_phone", ""),
-            actor=request.user,
-        )
-        services.present_offer(case, actor=request.user)
+        data = self.validated(RecordReasonSerializer, request.data, case=case)
+        case, _presentation = flow.submit_reason(case, data["answer"], actor=request.user)
         return self._respond(case)
 
     @action(detail=True, methods=["post"], url_path="accept-offer")
@@ -323,23 +325,21 @@ class CaseViewSet(GracefulCancelAPIView, viewsets.GenericViewSet):
     def accept_offer(self, request: Request, reference: str | None = None) -> Response:
         case = self.get_object()
         self.validated(EmptySerializer, request.data)
-        return self._respond(services.accept_offer(case, actor=request.user))
+        return self._respond(flow.accept_offer(case, actor=request.user))
 
     @action(detail=True, methods=["post"], url_path="decline-offer")
     @idempotent
     def decline_offer(self, request: Request, reference: str | None = None) -> Response:
         case = self.get_object()
         self.validated(EmptySerializer, request.data)
-        return self._respond(services.decline_offer(case, actor=request.user))
+        return self._respond(flow.decline_offer(case, actor=request.user))
 
     @action(detail=True, methods=["post"], url_path="confirm")
     @idempotent
     def confirm(self, request: Request, reference: str | None = None) -> Response:
         case = self.get_object()
         data = self.validated(ConfirmSerializer, request.data)
-        case = services.confirm_cancellation(
-            case, effective=data.get("effective"), actor=request.user
-        )
+        case = flow.confirm_cancellation(case, effective=data.get("effective"), actor=request.user)
         return self._respond(case)
 
     @action(detail=True, methods=["post"], url_path="reactivate")
@@ -347,7 +347,7 @@ class CaseViewSet(GracefulCancelAPIView, viewsets.GenericViewSet):
     def reactivate(self, request: Request, reference: str | None = None) -> Response:
         case = self.get_object()
         self.validated(EmptySerializer, request.data)
-        return self._respond(services.reactivate(case, actor=request.user))
+        return self._respond(flow.reactivate(case, actor=request.user))
 
 
 # --- analytics ---------------------------------------------------------------------------------
@@ -433,4 +433,7 @@ class NotFoundView(GracefulCancelAPIView):
     def _not_found(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise exceptions.NotFound()
 
-    get = post = put = patch = delete = head = options = _not_found
+    get = post = put = patch = delete = head = _not_found
+
+    def options(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        raise exceptions.NotFound()

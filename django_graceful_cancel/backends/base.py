@@ -4,6 +4,11 @@ A backend translates between the app and wherever the host keeps subscriptions: 
 model (``backends.model``), a billing provider, or anything else. It is chosen by dotted path in
 ``GRACEFUL_CANCEL["SUBSCRIPTION_BACKEND"]`` and instantiated per use, without arguments.
 
+A backend owns its settings: it declares them in ``options`` (``conf.Option``), reads them with
+``self.get_option(name)`` and checks them in its ``check()`` classmethod, which the system checks
+call when it is the configured backend (``conf.Configurable``; docs/backends.md, "Writing a
+backend").
+
 Backends raise ``exceptions.BackendError`` for any failure; ``transient=False`` tells the service
 layer a retry will not help. They never change cases: the service layer does that.
 """
@@ -15,8 +20,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..conf import Configurable, Option
+
 if TYPE_CHECKING:
     from ..models import CancellationCase, RetentionOffer
+
+#: ``SUBSCRIPTION_ACTIVE_STATUSES``, shared by the backends that read a status (model, Stripe).
+ACTIVE_STATUSES = Option(
+    ["active", "trialing", "past_due"],
+    help="the status values that count as an active subscription",
+    valid=lambda v: isinstance(v, (list, tuple)) and bool(v) and all(isinstance(s, str) for s in v),
+    expected="a non-empty list of strings",
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +54,7 @@ class SubscriptionInfo:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
-class BaseSubscriptionBackend:
+class BaseSubscriptionBackend(Configurable):
     """Subclass and implement the methods below; see docs/backends.md for a worked example."""
 
     #: Whether the backend can stop renewal but keep access until the period ends. Backends that

@@ -9,6 +9,9 @@ no such field. Three common shapes are covered by configuration alone (docs/back
 * a one-to-one from the user: ``customer`` names the one-to-one field, nothing else changes;
 * no status at all: ``status=None``, ``active="is_active"`` and ``current_period_end`` naming the
   expiry date (a DateField works), ``auto_renew="renews"`` to remember a deferred cancellation.
+
+Its keys are declared in ``ModelSubscriptionBackend.options`` and checked by its ``check()``
+(``graceful_cancel.E005``); docs/backends.md documents each one.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from functools import cached_property
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
+from django.core.checks import CheckMessage, Error
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ObjectDoesNotExist
 from django.db import models, transaction
 from django.utils import timezone
 
-from ..conf import app_settings
+from ..conf import SETTINGS_NAME, Option, optional_str
 from ..exceptions import BackendError
-from .base import BaseSubscriptionBackend, SubscriptionInfo
+from .base import ACTIVE_STATUSES, BaseSubscriptionBackend, SubscriptionInfo
 
 #: Defaults for ``GRACEFUL_CANCEL["SUBSCRIPTION_FIELDS"]``.
 DEFAULT_FIELDS: dict[str, str | None] = {
@@ -56,10 +60,100 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     raise TypeError(f"Not a date: {value!r}")
 
 
+def _path_exists(model: Any, path: str) -> bool:
+    current = model
+    for part in path.split("__"):
+        try:
+            field = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            # A property on the model is fine for read-only keys such as "plan__price".
+            return hasattr(current, part)
+        if field.is_relation and field.related_model is not None:
+            current = field.related_model
+    return True
+
+
 class ModelSubscriptionBackend(BaseSubscriptionBackend):
+    options_docs = "docs/backends.md"
+    options = {
+        # The host's subscription model, as "app_label.ModelName"; required (check E005).
+        "SUBSCRIPTION_MODEL": Option(
+            None,
+            help='the subscription model, as "app_label.ModelName"',
+            valid=optional_str,
+            expected='None or "app_label.ModelName"',
+        ),
+        # Which field of the host model holds what. Values are field names or "__" paths (e.g.
+        # "plan__price"); None means the model has no such field. Keys left out keep their
+        # default (DEFAULT_FIELDS above).
+        "SUBSCRIPTION_FIELDS": Option(
+            {}, valid=lambda v: isinstance(v, dict), expected="a dict of field names"
+        ),
+        # Status values that count as an active subscription (the first is written back when a
+        # cancellation is undone), and the value written when a subscription is cancelled at once.
+        "SUBSCRIPTION_ACTIVE_STATUSES": ACTIVE_STATUSES,
+        "SUBSCRIPTION_CANCELED_STATUS": Option(
+            "canceled", valid=lambda v: isinstance(v, str), expected="a string"
+        ),
+        # The field of the plan model that an offer's "plan" parameter names (downgrade offers).
+        "PLAN_LOOKUP_FIELD": Option(
+            "code", valid=lambda v: isinstance(v, str) and bool(v), expected="a field name"
+        ),
+    }
+
+    @classmethod
+    def check(cls, **kwargs: Any) -> list[CheckMessage]:
+        """E005: the model must be installed, and each configured field must exist on it."""
+        errors = super().check(**kwargs)
+        hint = f"See {cls.options_docs}."
+        label = cls.get_setting("SUBSCRIPTION_MODEL")
+        if not label or not isinstance(label, str):
+            return [
+                *errors,
+                Error(
+                    f'{SETTINGS_NAME}["SUBSCRIPTION_MODEL"] must name your subscription model '
+                    '("app_label.ModelName") when the model backend is used.',
+                    hint=hint,
+                    id="graceful_cancel.E005",
+                ),
+            ]
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            return [
+                *errors,
+                Error(
+                    f'{SETTINGS_NAME}["SUBSCRIPTION_MODEL"] = {label!r} is not an installed model.',
+                    hint=hint,
+                    id="graceful_cancel.E005",
+                ),
+            ]
+        configured = cls.get_setting("SUBSCRIPTION_FIELDS") or {}
+        if not isinstance(configured, dict):
+            return errors  # reported as E003
+        for key, path in {**DEFAULT_FIELDS, **configured}.items():
+            if key not in DEFAULT_FIELDS:
+                errors.append(
+                    Error(
+                        f'Unknown {SETTINGS_NAME}["SUBSCRIPTION_FIELDS"] key {key!r}.',
+                        hint=f"Known keys: {', '.join(DEFAULT_FIELDS)}.",
+                        id="graceful_cancel.E005",
+                    )
+                )
+            elif path and not _path_exists(model, path):
+                errors.append(
+                    Error(
+                        f'{SETTINGS_NAME}["SUBSCRIPTION_FIELDS"][{key!r}] = {path!r}: '
+                        f"{model._meta.label} has no such field.",
+                        hint="Set it to the right field name, or None if the model has none.",
+                        id="graceful_cancel.E005",
+                    )
+                )
+        return errors
+
     @cached_property
     def model(self) -> type[models.Model]:
-        label = app_settings.SUBSCRIPTION_MODEL
+        label = self.get_option("SUBSCRIPTION_MODEL")
         if not label:
             raise ImproperlyConfigured(
                 'GRACEFUL_CANCEL["SUBSCRIPTION_MODEL"] must name the subscription model '
@@ -69,7 +163,11 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
 
     @cached_property
     def fields(self) -> dict[str, str | None]:
-        return {**DEFAULT_FIELDS, **(app_settings.SUBSCRIPTION_FIELDS or {})}
+        return {**DEFAULT_FIELDS, **(self.get_option("SUBSCRIPTION_FIELDS") or {})}
+
+    @property
+    def active_statuses(self) -> list[str]:
+        return list(self.get_option("SUBSCRIPTION_ACTIVE_STATUSES"))
 
     @property
     def supports_period_end_cancel(self) -> bool:  # type: ignore[override]
@@ -104,16 +202,14 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
         f = self.fields
         q = models.Q()
         if f["status"]:
-            q &= models.Q(**{f"{f['status']}__in": app_settings.SUBSCRIPTION_ACTIVE_STATUSES})
+            q &= models.Q(**{f"{f['status']}__in": self.active_statuses})
         if f["active"]:
             q &= models.Q(**{f["active"]: True})
         return q
 
     def _is_active(self, instance: models.Model) -> bool:
         f = self.fields
-        if f["status"] and self._read(instance, "status") not in (
-            app_settings.SUBSCRIPTION_ACTIVE_STATUSES
-        ):
+        if f["status"] and self._read(instance, "status") not in self.active_statuses:
             return False
         if f["active"] and not self._read(instance, "active"):
             return False
@@ -131,7 +227,7 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
         return SubscriptionInfo(
             reference=self.reference_for(instance),
             plan=str(plan) if plan is not None else "",
-            plan_code=str(getattr(plan, app_settings.PLAN_LOOKUP_FIELD, plan) or "")
+            plan_code=str(getattr(plan, self.get_option("PLAN_LOOKUP_FIELD"), plan) or "")
             if plan is not None
             else "",
             price=Decimal(str(price)) if price is not None else None,
@@ -185,7 +281,9 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
                 self._set(instance, "cancel_at_period_end", True, changed)
                 self._set(instance, "auto_renew", False, changed)
             else:
-                self._set(instance, "status", app_settings.SUBSCRIPTION_CANCELED_STATUS, changed)
+                self._set(
+                    instance, "status", self.get_option("SUBSCRIPTION_CANCELED_STATUS"), changed
+                )
                 self._set(instance, "active", False, changed)
                 self._set(instance, "auto_renew", False, changed)
             instance.save(update_fields=changed or None)
@@ -197,7 +295,7 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
             self._set(instance, "canceled_at", None, changed)
             self._set(instance, "cancel_at_period_end", False, changed)
             self._set(instance, "auto_renew", True, changed)
-            self._set(instance, "status", app_settings.SUBSCRIPTION_ACTIVE_STATUSES[0], changed)
+            self._set(instance, "status", self.active_statuses[0], changed)
             self._set(instance, "active", True, changed)
             instance.save(update_fields=changed or None)
 
@@ -246,7 +344,9 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
         related = plan_field.related_model if plan_field.is_relation else None
         if isinstance(related, type):
             try:
-                target = related._default_manager.get(**{app_settings.PLAN_LOOKUP_FIELD: code})
+                target = related._default_manager.get(
+                    **{self.get_option("PLAN_LOOKUP_FIELD"): code}
+                )
             except ObjectDoesNotExist as exc:
                 raise BackendError(f"No plan {code!r} to downgrade to.", transient=False) from exc
         else:

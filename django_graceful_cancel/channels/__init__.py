@@ -1,5 +1,7 @@
-"""Channel backends: how a follow-up reaches the customer (see base.py for the interface)."""
+"""Deprecated: moved to ``django_graceful_cancel.followups.channels``; this path will be removed in
+0.3."""
 
-from .base import BaseChannel, ChannelError, SendResult, get_channel
+from django_graceful_cancel.followups.deprecation import moved
 
-__all__ = ["BaseChannel", "ChannelError", "SendResult", "get_channel"]
+__getattr__, __dir__ = moved(__name__, "django_graceful_cancel.followups.channels")
+del moved

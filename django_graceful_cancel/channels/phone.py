@@ -1,35 +1,7 @@
-"""The phone channel: a call task for staff, with the stage's call script."""
+"""Deprecated: moved to ``django_graceful_cancel.followups.channels.phone``; this path will be
+removed in 0.3."""
 
-from __future__ import annotations
+from django_graceful_cancel.followups.deprecation import moved
 
-from typing import TYPE_CHECKING
-
-from .base import BaseChannel, PhoneRecipientMixin, SendResult
-
-if TYPE_CHECKING:
-    from ..links import MessageLinks
-    from ..models import FollowUp
-    from ..rendering import RenderedMessage
-
-
-class CallTaskChannel(PhoneRecipientMixin, BaseChannel):
-    channel = "phone"
-    render_as = "phone"
-
-    def send(
-        self, followup: FollowUp, message: RenderedMessage, *, recipient: str, links: MessageLinks
-    ) -> SendResult:
-        from ..models import CallTask
-
-        # get_or_create on the one-to-one: a retried send never creates a second task.
-        task, _ = CallTask.objects.get_or_create(
-            followup=followup,
-            defaults={
-                "case": followup.case,
-                "stage": followup.stage,
-                "phone": recipient,
-                "script": message.text,
-                "assigned_to": followup.case.owner,
-            },
-        )
-        return SendResult(message_id=f"call:{task.pk}")
+__getattr__, __dir__ = moved(__name__, "django_graceful_cancel.followups.channels.phone")
+del moved

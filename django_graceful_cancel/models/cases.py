@@ -177,12 +177,14 @@ class CancellationCase(models.Model):
             case=self,
             kind=kind,
             actor=actor if getattr(actor, "pk", None) else None,
-            actor_label=_actor_label(actor),
+            actor_label=describe_actor(actor),
             data=data or {},
         )
 
 
-def _actor_label(actor: Any) -> str:
+def describe_actor(actor: Any) -> str:
+    """How the timeline and the privacy log name an actor: a label, ``staff:<username>``,
+    ``customer``, or ``system`` for None."""
     if actor is None:
         return "system"
     if isinstance(actor, str):

@@ -1,9 +1,11 @@
 """Every state change of a cancellation case.
 
 Views, the API, the admin, tasks and commands call these functions and never change a case
-themselves. Each function runs in one transaction, locks the case row, checks the current state
-(raising ``InvalidTransition`` with a stable ``code`` otherwise), writes a timeline event and sends
-the matching signal from ``signals.py``.
+themselves (the customer's pages and the API reach them through ``services.flow``). Each function
+runs in one transaction and is made of the moves in ``services.core``: ``lock_case`` takes the row,
+``require``/``transition`` check the current state (raising ``InvalidTransition`` with a stable
+``code`` otherwise) and ``record`` writes the timeline event and sends the matching signal from
+``signals.py``.
 
 The status change itself is a conditional UPDATE (``WHERE status IN (...)``) as well as a row lock:
 the lock serialises concurrent requests on PostgreSQL, and the conditional update keeps databases
@@ -35,47 +37,18 @@ from ..compliance import offers_allowed
 from ..conf import app_settings
 from ..exceptions import BackendError, InvalidTransition, NoActiveSubscription, UnknownReason
 from ..models import CancellationCase, OfferPresentation, Reason
-from ..policies import get_offer_policy
+from ..policies import decide_offer, get_offer_policy
+from . import experiments
+from .core import Actor, lock_case, record, require, transition
 
 logger = logging.getLogger("django_graceful_cancel")
 
-Actor = Any  # a user, a label such as "system", or None
+#: The longest reason in the customer's words, and phone number, that a case keeps.
+DETAIL_MAX_LENGTH = 5000
+PHONE_MAX_LENGTH = 32
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _lock(case: CancellationCase | int) -> CancellationCase:
-    pk = case.pk if isinstance(case, CancellationCase) else case
-    return (
-        CancellationCase.objects.select_for_update(of=("self",)).select_related("reason").get(pk=pk)
-    )
-
-
-def _transition(
-    case: CancellationCase,
-    allowed: Iterable[str],
-    new_status: str,
-    *,
-    code: str,
-    message: str | None = None,
-    **fields: Any,
-) -> None:
-    """Move ``case`` to ``new_status`` if, and only if, it is still in one of ``allowed``."""
-    allowed = tuple(allowed)
-    updated = CancellationCase.objects.filter(pk=case.pk, status__in=allowed).update(
-        status=new_status, updated_at=timezone.now(), **fields
-    )
-    if updated != 1:
-        raise InvalidTransition(message, code=code)
-    case.status = new_status
-    for name, value in fields.items():
-        setattr(case, name, value)
-
-
-def _require(case: CancellationCase, allowed: Iterable[str], code: str) -> None:
-    if case.status not in tuple(allowed):
-        raise InvalidTransition(code=code)
 
 
 def _snapshot(info: SubscriptionInfo) -> dict[str, Any]:
@@ -97,7 +70,11 @@ def _refresh_priority(case: CancellationCase) -> None:
     case.priority = int(app_settings.PRIORITY_RULE(case))
 
 
-def _resolve_reason(reason: Reason | str | None) -> Reason | None:
+def resolve_reason(reason: Reason | str | None) -> Reason | None:
+    """The active reason with this slug (a ``Reason`` is returned as is; empty means none).
+
+    Raises ``UnknownReason`` for a slug that is not an active reason of the catalogue.
+    """
     if reason is None or reason == "":
         return None
     if isinstance(reason, Reason):
@@ -163,8 +140,13 @@ def start_case(
     try:
         with transaction.atomic():
             case.save()
-            case.log(EventKind.STARTED, actor=actor or customer, data={"plan": case.plan})
-            signals.case_started.send(sender=CancellationCase, case=case, actor=actor or customer)
+            record(
+                case,
+                EventKind.STARTED,
+                signals.case_started,
+                actor=actor or customer,
+                data={"plan": case.plan},
+            )
     except IntegrityError:
         # A concurrent request opened the case first (the partial unique index said so).
         return CancellationCase.objects.get(
@@ -183,35 +165,42 @@ def record_reason(
     contact_phone: str = "",
     actor: Actor = None,
 ) -> CancellationCase:
-    """Record (or change) the stated reason and contact preferences of an open case."""
-    reason_obj = _resolve_reason(reason)
+    """Record (or change) the stated reason and contact preferences of an open case.
+
+    Lenient by design (staff and the host's code call it too): text is trimmed to what a case
+    keeps, and a phone number is kept only with consent. The customer's own answer goes through
+    ``services.flow.check_reason`` first, which applies the input rules of the reason step.
+    """
+    reason_obj = resolve_reason(reason)
     if preferred_channel and preferred_channel not in Channel.values:
         raise InvalidTransition(code="unknown_channel")
     with transaction.atomic():
-        case = _lock(case)
-        _require(case, [CaseStatus.OPEN], "case_not_open")
+        case = lock_case(case)
+        require(case, [CaseStatus.OPEN], "case_not_open")
         case.reason = reason_obj
-        case.reason_detail = (detail or "").strip()[:5000]
+        case.reason_detail = (detail or "").strip()[:DETAIL_MAX_LENGTH]
         if preferred_channel:
             case.preferred_channel = preferred_channel
         if contact_consent and not case.contact_consent:
             case.contact_consent_at = timezone.now()
         case.contact_consent = bool(contact_consent)
         # A phone number is only kept for a customer who agreed to be contacted.
-        case.contact_phone = contact_phone[:32] if contact_consent and contact_phone else ""
+        case.contact_phone = (
+            contact_phone[:PHONE_MAX_LENGTH] if contact_consent and contact_phone else ""
+        )
         _refresh_priority(case)
         case.save()
-        case.log(
+        record(
+            case,
             EventKind.REASON_RECORDED,
+            signals.reason_recorded,
             actor=actor,
             data={
                 "reason": reason_obj.slug if reason_obj else None,
                 "channel": case.preferred_channel,
                 "consent": case.contact_consent,
             },
-        )
-        signals.reason_recorded.send(
-            sender=CancellationCase, case=case, actor=actor, reason=reason_obj
+            reason=reason_obj,
         )
     return case
 
@@ -221,9 +210,14 @@ def present_offer(case: CancellationCase, *, actor: Actor = None) -> OfferPresen
 
     Calling it again returns the case's existing presentation (whatever its outcome) rather than
     choosing another: a case is never shown a second offer.
+
+    The case's arm of an active offer experiment is drawn here and handed to the policy, which
+    only decides; the assignment is stored here too, when the policy looked at the arm (see
+    ``services.experiments``), so a case the policy turned away for other reasons (no offers for
+    its reason, an offer accepted recently) does not count in the experiment's figures.
     """
     with transaction.atomic():
-        case = _lock(case)
+        case = lock_case(case)
         existing = OfferPresentation.objects.filter(case=case).select_related("offer").first()
         if existing is not None:
             return existing
@@ -233,17 +227,21 @@ def present_offer(case: CancellationCase, *, actor: Actor = None) -> OfferPresen
             # The profile's law puts nothing between the customer and the confirm button; a
             # replaceable policy cannot override it.
             return None
-        offer = get_offer_policy().choose_offer(case)
+        arm = experiments.draw_arm(case)
+        offer = decide_offer(get_offer_policy(), case, arm=arm)
+        experiments.store_arm(arm)
         if offer is None:
             return None
         presentation = OfferPresentation.objects.create(
             case=case, offer=offer, customer_id=case.customer_id
         )
-        case.log(
-            EventKind.OFFER_PRESENTED, actor=actor, data={"offer": offer.slug, "kind": offer.kind}
-        )
-        signals.offer_presented.send(
-            sender=CancellationCase, case=case, actor=actor, presentation=presentation
+        record(
+            case,
+            EventKind.OFFER_PRESENTED,
+            signals.offer_presented,
+            actor=actor,
+            data={"offer": offer.slug, "kind": offer.kind},
+            presentation=presentation,
         )
     return presentation
 
@@ -269,8 +267,8 @@ def accept_offer(case: CancellationCase, *, actor: Actor = None) -> Cancellation
     again or cancel; an accepted offer that was never applied would be a broken promise.
     """
     with transaction.atomic():
-        case = _lock(case)
-        _require(case, [CaseStatus.OPEN], "case_not_open")
+        case = lock_case(case)
+        require(case, [CaseStatus.OPEN], "case_not_open")
         presentation = _pending_presentation(case)
         applied = get_backend().apply_offer(case.subscription_ref, presentation.offer, case=case)
         now = timezone.now()
@@ -278,7 +276,7 @@ def accept_offer(case: CancellationCase, *, actor: Actor = None) -> Cancellation
         presentation.decided_at = now
         presentation.applied = applied or {}
         presentation.save(update_fields=["outcome", "decided_at", "applied"])
-        _transition(
+        transition(
             case,
             [CaseStatus.OPEN],
             CaseStatus.SAVED,
@@ -287,15 +285,12 @@ def accept_offer(case: CancellationCase, *, actor: Actor = None) -> Cancellation
             closed_at=now,
         )
         _stop_followups(case, "saved")
-        case.log(
+        record(
+            case,
             EventKind.OFFER_ACCEPTED,
+            signals.offer_accepted,
             actor=actor,
             data={"offer": presentation.offer.slug, "applied": presentation.applied},
-        )
-        signals.offer_accepted.send(
-            sender=CancellationCase,
-            case=case,
-            actor=actor,
             presentation=presentation,
             applied=presentation.applied,
         )
@@ -305,8 +300,8 @@ def accept_offer(case: CancellationCase, *, actor: Actor = None) -> Cancellation
 def decline_offer(case: CancellationCase, *, actor: Actor = None) -> CancellationCase:
     """Decline the offer shown; the case stays open and the cancel button stays where it was."""
     with transaction.atomic():
-        case = _lock(case)
-        _require(case, [CaseStatus.OPEN], "case_not_open")
+        case = lock_case(case)
+        require(case, [CaseStatus.OPEN], "case_not_open")
         presentation = _pending_presentation(case)
         _decline(case, presentation, actor)
     return case
@@ -316,9 +311,13 @@ def _decline(case: CancellationCase, presentation: OfferPresentation, actor: Act
     presentation.outcome = OfferOutcome.DECLINED
     presentation.decided_at = timezone.now()
     presentation.save(update_fields=["outcome", "decided_at"])
-    case.log(EventKind.OFFER_DECLINED, actor=actor, data={"offer": presentation.offer.slug})
-    signals.offer_declined.send(
-        sender=CancellationCase, case=case, actor=actor, presentation=presentation
+    record(
+        case,
+        EventKind.OFFER_DECLINED,
+        signals.offer_declined,
+        actor=actor,
+        data={"offer": presentation.offer.slug},
+        presentation=presentation,
     )
 
 
@@ -339,8 +338,8 @@ def confirm_cancellation(
     backend = get_backend()
     outer = _outer_transaction_open()
     with transaction.atomic():
-        case = _lock(case)
-        _require(case, [CaseStatus.OPEN], "case_not_open")
+        case = lock_case(case)
+        require(case, [CaseStatus.OPEN], "case_not_open")
         mode, effective_at = effective_for(
             case.period_end, effective or case.effective_mode, backend=backend
         )
@@ -401,7 +400,7 @@ def cancel_locked(
         .select_related("offer")
         .first()
     )
-    _transition(
+    transition(
         case,
         allowed,
         CaseStatus.CANCELLED,
@@ -415,13 +414,13 @@ def cancel_locked(
     )
     if presentation is not None:
         _decline(case, presentation, actor)
-    case.log(
+    record(
+        case,
         EventKind.CANCELLED,
+        signals.case_cancelled,
         actor=actor,
         data={"effective_mode": mode, "effective_at": effective_at.isoformat(), **event_data},
-    )
-    signals.case_cancelled.send(
-        sender=CancellationCase, case=case, actor=actor, **_signal_extra(event_data)
+        **_signal_extra(event_data),
     )
     _confirm_to_customer(case)
 
@@ -451,14 +450,14 @@ def _sync_when_committed(case: CancellationCase, *, actor: Actor, outer: bool) -
 def _confirm_to_customer(case: CancellationCase) -> None:
     """Schedule the follow-up sequence in this transaction; the confirmation row is dispatched
     on commit (services/followups.py), so a mail failure never undoes the cancellation."""
-    from .followups import schedule_sequence
+    from ..followups.outbox import schedule_sequence
 
     schedule_sequence(case)
 
 
 def _stop_followups(case: CancellationCase, why: str) -> None:
     """A saved or reactivated case gets none of the rest of its follow-up sequence."""
-    from .followups import stop_sequence
+    from ..followups.outbox import stop_sequence
 
     stop_sequence(case, why=why)
 
@@ -478,7 +477,7 @@ def _sync(case: CancellationCase, *, actor: Actor) -> None:
     backend = get_backend()
     try:
         with transaction.atomic():
-            locked = _lock(case)
+            locked = lock_case(case)
             if locked.provider_sync != SyncStatus.PENDING:
                 return
             if _superseded(locked):
@@ -489,12 +488,13 @@ def _sync(case: CancellationCase, *, actor: Actor) -> None:
                     provider_sync=SyncStatus.NOT_NEEDED, updated_at=timezone.now()
                 )
                 case.provider_sync = SyncStatus.NOT_NEEDED
-                locked.log(
+                record(
+                    locked,
                     EventKind.PROVIDER_SYNCED,
+                    signals.provider_synced,
                     actor=actor,
                     data={"status": locked.status, "skipped": "superseded by a newer case"},
                 )
-                signals.provider_synced.send(sender=CancellationCase, case=locked, actor=actor)
                 return
             if locked.status == CaseStatus.CANCELLED:
                 backend.cancel(
@@ -509,12 +509,17 @@ def _sync(case: CancellationCase, *, actor: Actor) -> None:
             )
             case.provider_sync = SyncStatus.SYNCED
             case.provider_sync_error = ""
-            locked.log(EventKind.PROVIDER_SYNCED, actor=actor, data={"status": locked.status})
-            signals.provider_synced.send(sender=CancellationCase, case=locked, actor=actor)
+            record(
+                locked,
+                EventKind.PROVIDER_SYNCED,
+                signals.provider_synced,
+                actor=actor,
+                data={"status": locked.status},
+            )
     except BackendError as error:
         logger.warning("Subscription backend failed for case %s: %s", case.reference, error)
         with transaction.atomic():
-            locked = _lock(case)
+            locked = lock_case(case)
             locked.provider_sync_attempts += 1
             locked.provider_sync_error = str(error)[:2000]
             locked.provider_sync_next_at = timezone.now() + sync_backoff(
@@ -536,8 +541,10 @@ def _sync(case: CancellationCase, *, actor: Actor) -> None:
             needs_attention = (
                 locked.provider_sync_attempts >= app_settings.PROVIDER_SYNC_MAX_ATTEMPTS
             )
-            locked.log(
+            record(
+                locked,
                 EventKind.PROVIDER_SYNC_FAILED,
+                signals.provider_sync_failed,
                 actor=actor,
                 data={
                     "error": str(error)[:500],
@@ -546,11 +553,6 @@ def _sync(case: CancellationCase, *, actor: Actor) -> None:
                     "attempts": locked.provider_sync_attempts,
                     "needs_attention": needs_attention,
                 },
-            )
-            signals.provider_sync_failed.send(
-                sender=CancellationCase,
-                case=locked,
-                actor=actor,
                 error=error,
                 needs_attention=needs_attention,
             )
@@ -575,14 +577,14 @@ def reactivate(case: CancellationCase, *, actor: Actor = None) -> CancellationCa
     """Undo a cancellation before it takes effect (one click from the confirmation)."""
     outer = _outer_transaction_open()
     with transaction.atomic():
-        case = _lock(case)
-        _require(case, [CaseStatus.CANCELLED], "case_not_cancelled")
+        case = lock_case(case)
+        require(case, [CaseStatus.CANCELLED], "case_not_cancelled")
         if not case.can_reactivate:
             raise InvalidTransition(code="reactivation_window_closed")
         # Always ask the provider, even when the cancellation's own sync is still pending: a
         # cancel that timed out may have been applied there all the same, and backends'
         # reactivate is idempotent.
-        _transition(
+        transition(
             case,
             [CaseStatus.CANCELLED],
             CaseStatus.REACTIVATED,
@@ -592,8 +594,7 @@ def reactivate(case: CancellationCase, *, actor: Actor = None) -> CancellationCa
             provider_sync_attempts=0,
         )
         _stop_followups(case, "reactivated")
-        case.log(EventKind.REACTIVATED, actor=actor)
-        signals.case_reactivated.send(sender=CancellationCase, case=case, actor=actor)
+        record(case, EventKind.REACTIVATED, signals.case_reactivated, actor=actor)
     _sync_when_committed(case, actor=actor, outer=outer)
     return case
 
@@ -601,17 +602,16 @@ def reactivate(case: CancellationCase, *, actor: Actor = None) -> CancellationCa
 def abandon(case: CancellationCase, *, actor: Actor = "system") -> CancellationCase:
     """Close an open case the customer left without deciding."""
     with transaction.atomic():
-        case = _lock(case)
-        _require(case, [CaseStatus.OPEN], "case_not_open")
-        _transition(
+        case = lock_case(case)
+        require(case, [CaseStatus.OPEN], "case_not_open")
+        transition(
             case,
             [CaseStatus.OPEN],
             CaseStatus.ABANDONED,
             code="case_not_open",
             closed_at=timezone.now(),
         )
-        case.log(EventKind.ABANDONED, actor=actor)
-        signals.case_abandoned.send(sender=CancellationCase, case=case, actor=actor)
+        record(case, EventKind.ABANDONED, signals.case_abandoned, actor=actor)
     return case
 
 
@@ -645,15 +645,17 @@ def assign_owner(case: CancellationCase, owner: Any, *, actor: Actor) -> Cancell
     if owner is not None and not getattr(owner, "is_staff", False):
         raise InvalidTransition(code="owner_not_staff")
     with transaction.atomic():
-        case = _lock(case)
+        case = lock_case(case)
         case.owner = owner
         case.save(update_fields=["owner", "updated_at"])
-        case.log(
+        record(
+            case,
             EventKind.OWNER_ASSIGNED,
+            signals.owner_assigned,
             actor=actor,
             data={"owner": owner.get_username() if owner is not None else None},
+            owner=owner,
         )
-        signals.owner_assigned.send(sender=CancellationCase, case=case, actor=actor, owner=owner)
     return case
 
 
@@ -661,22 +663,22 @@ def set_root_cause(
     case: CancellationCase, root_cause: Reason | str | None, *, detail: str = "", actor: Actor
 ) -> CancellationCase:
     """Record the root cause staff found, next to the stated reason."""
-    cause = _resolve_reason(root_cause)
+    cause = resolve_reason(root_cause)
     with transaction.atomic():
-        case = _lock(case)
+        case = lock_case(case)
         case.root_cause = cause
         case.root_cause_detail = (detail or "").strip()
         case.save(update_fields=["root_cause", "root_cause_detail", "updated_at"])
-        case.log(
+        record(
+            case,
             EventKind.ROOT_CAUSE_SET,
+            signals.root_cause_set,
             actor=actor,
             data={
                 "root_cause": cause.slug if cause else None,
                 "detail": case.root_cause_detail[:500],
             },
-        )
-        signals.root_cause_set.send(
-            sender=CancellationCase, case=case, actor=actor, root_cause=cause
+            root_cause=cause,
         )
     return case
 

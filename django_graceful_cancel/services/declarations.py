@@ -29,14 +29,22 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from .. import signals
 from ..choices import CaseStatus, ComplianceProfile, DeclarationStatus, EventKind, TerminationType
 from ..conf import app_settings
-from ..exceptions import GracefulCancelError, InvalidTransition, RateLimited
-from ..links import absolute
+from ..exceptions import (
+    FieldError,
+    GracefulCancelError,
+    InvalidInput,
+    InvalidTransition,
+    RateLimited,
+)
 from ..models import CancellationCase, CancellationDeclaration
+from ..sites import absolute, site_name
 from . import cases
+from .core import Actor, record
 
 logger = logging.getLogger("django_graceful_cancel")
 
@@ -78,6 +86,29 @@ def _match_customer(email: str, contract: str) -> tuple[Any, str]:
         if len(by_name) == 1:
             return by_name[0], ""
     return None, "no account with this email address or customer name"
+
+
+def check_declaration(
+    *, termination: str | None, extraordinary_reason: str = "", requested_end_date: date | None
+) -> None:
+    """The input rules of the declaration page; raises ``InvalidInput`` naming every bad field.
+
+    * an extraordinary termination states its reason;
+    * a requested end date is not in the past.
+    """
+    errors: dict[str, list[FieldError]] = {}
+    if termination == TerminationType.EXTRAORDINARY and not extraordinary_reason.strip():
+        errors["extraordinary_reason"] = [
+            FieldError(
+                "reason_required", _("Please give the reason for an extraordinary termination.")
+            )
+        ]
+    if requested_end_date is not None and requested_end_date < timezone.localdate():
+        errors["requested_end_date"] = [
+            FieldError("date_in_past", _("The end date cannot be in the past."))
+        ]
+    if errors:
+        raise InvalidInput(errors)
 
 
 def declare_cancellation(
@@ -180,8 +211,6 @@ def send_acknowledgements(pk: int) -> int:
     The address given always gets one. The address on the matched account gets one with the
     "this was not me" link; when it is the same address, one message carries both.
     """
-    from ..links import site_name
-
     declaration = CancellationDeclaration.objects.select_related("case", "customer").get(pk=pk)
     account_email = ""
     if declaration.customer is not None:
@@ -225,7 +254,7 @@ def send_acknowledgements(pk: int) -> int:
 
 
 def dispute_declaration(
-    declaration: CancellationDeclaration, *, actor: Any = "account holder"
+    declaration: CancellationDeclaration, *, actor: Actor = "account holder"
 ) -> CancellationDeclaration:
     """The account holder says the declaration was not theirs: flag it, undo what still can be.
 
@@ -249,10 +278,9 @@ def dispute_declaration(
         case = declaration.case
         reactivated = False
         if case is not None:
-            case.log(
-                EventKind.DISPUTED,
-                actor=actor,
-                data={"declaration": declaration.reference},
+            # The declaration's own signal (below) tells receivers; the case gets the event.
+            record(
+                case, EventKind.DISPUTED, actor=actor, data={"declaration": declaration.reference}
             )
             case.refresh_from_db()
             if case.status == CaseStatus.CANCELLED and case.can_reactivate:

@@ -1,7 +1,7 @@
 """State changes made from the retention desk: notes, calls, follow-ups and save checks.
 
-Like ``services/cases.py`` (whose row lock they share): one transaction each, the case row
-locked, one timeline event and one signal per change, and the staff member recorded as the
+Like ``services/cases.py``, made of the moves in ``services.core``: one transaction each, the case
+row locked, one timeline event and one signal per change, and the staff member recorded as the
 actor. Offer experiments are in ``services/experiments.py``, export, erasure and purge in
 ``services/privacy.py``.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import timedelta
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,13 +20,11 @@ from ..backends import get_backend
 from ..choices import CaseStatus, EventKind
 from ..conf import app_settings
 from ..exceptions import BackendError, InvalidTransition
+from ..followups import actions, outbox
 from ..models import CancellationCase, SaveCheck, StaffNote
-from . import followups
-from .cases import _lock
+from .core import Actor, lock_case, record
 
 logger = logging.getLogger("django_graceful_cancel")
-
-Actor = Any
 
 
 # --- notes and calls ---------------------------------------------------------------------------
@@ -39,12 +36,18 @@ def add_note(case: CancellationCase | int, body: str, *, actor: Actor) -> StaffN
     if not body:
         raise InvalidTransition(code="empty_note")
     with transaction.atomic():
-        case = _lock(case)
+        case = lock_case(case)
         note = StaffNote.objects.create(
             case=case, author=actor if getattr(actor, "pk", None) else None, body=body[:5000]
         )
-        case.log(EventKind.NOTE_ADDED, actor=actor, data={"note": note.pk})
-        signals.note_added.send(sender=CancellationCase, case=case, actor=actor, note=note)
+        record(
+            case,
+            EventKind.NOTE_ADDED,
+            signals.note_added,
+            actor=actor,
+            data={"note": note.pk},
+            note=note,
+        )
     return note
 
 
@@ -57,14 +60,20 @@ def mark_call_done(
     through its own service too.
     """
     with transaction.atomic():
-        case = _lock(case)
+        case = lock_case(case)
         outcome = (outcome or "").strip()[:500]
         if outcome:
             StaffNote.objects.create(
                 case=case, author=actor if getattr(actor, "pk", None) else None, body=outcome
             )
-        case.log(EventKind.CALL_DONE, actor=actor, data={"outcome": outcome})
-        signals.call_done.send(sender=CancellationCase, case=case, actor=actor, outcome=outcome)
+        record(
+            case,
+            EventKind.CALL_DONE,
+            signals.call_done,
+            actor=actor,
+            data={"outcome": outcome},
+            outcome=outcome,
+        )
         _complete_call_tasks(case, actor, outcome)
     return case
 
@@ -72,23 +81,23 @@ def mark_call_done(
 def _complete_call_tasks(case: CancellationCase, actor: Actor, outcome: str) -> None:
     # No call task pending is fine: the call was staff's own initiative.
     with contextlib.suppress(InvalidTransition):
-        followups.complete_call(case, actor=actor, outcome=outcome)
+        actions.complete_call(case, actor=actor, outcome=outcome)
 
 
 def schedule_followups(case: CancellationCase | int, *, actor: Actor) -> int:
     """Schedule a cancelled case's follow-up sequence (stages already scheduled are kept)."""
     with transaction.atomic():
-        case = _lock(case)
+        case = lock_case(case)
         if case.status != CaseStatus.CANCELLED:
             raise InvalidTransition(code="case_not_cancelled")
-        rows = followups.schedule_sequence(case, actor=actor)
-        case.log(
+        rows = outbox.schedule_sequence(case, actor=actor)
+        record(
+            case,
             EventKind.FOLLOWUPS_SCHEDULED,
+            signals.followups_scheduled,
             actor=actor,
             data={"stages": [row.stage for row in rows]},
-        )
-        signals.followups_scheduled.send(
-            sender=CancellationCase, case=case, actor=actor, followups=rows
+            followups=rows,
         )
     return len(rows)
 
@@ -96,11 +105,15 @@ def schedule_followups(case: CancellationCase | int, *, actor: Actor) -> int:
 def cancel_followups(case: CancellationCase | int, *, actor: Actor) -> int:
     """Cancel the case's follow-ups not sent yet, and its open call tasks."""
     with transaction.atomic():
-        case = _lock(case)
-        count = followups.cancel_pending(case, actor=actor)
-        case.log(EventKind.FOLLOWUPS_CANCELLED, actor=actor, data={"cancelled": count})
-        signals.followups_cancelled.send(
-            sender=CancellationCase, case=case, actor=actor, cancelled=count
+        case = lock_case(case)
+        count = outbox.cancel_pending(case, actor=actor)
+        record(
+            case,
+            EventKind.FOLLOWUPS_CANCELLED,
+            signals.followups_cancelled,
+            actor=actor,
+            data={"cancelled": count},
+            cancelled=count,
         )
     return count
 
@@ -142,16 +155,18 @@ def check_save(case: CancellationCase | int, days: int, *, actor: Actor = "syste
     info = get_backend().get_subscription(reference)
     active = bool(info is not None and info.is_active and not info.cancel_at_period_end)
     with transaction.atomic():
-        locked = _lock(pk)
+        locked = lock_case(pk)
         check, created = SaveCheck.objects.get_or_create(
             case=locked, days=days, defaults={"still_active": active}
         )
         if created:
-            locked.log(
-                EventKind.SAVE_CHECKED, actor=actor, data={"days": days, "still_active": active}
-            )
-            signals.save_checked.send(
-                sender=CancellationCase, case=locked, actor=actor, check=check
+            record(
+                locked,
+                EventKind.SAVE_CHECKED,
+                signals.save_checked,
+                actor=actor,
+                data={"days": days, "still_active": active},
+                check=check,
             )
     return check
 

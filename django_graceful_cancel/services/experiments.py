@@ -1,8 +1,9 @@
 """Offer experiments: which arm of the active experiment a case is in.
 
-The offer policy calls ``experiment_offer`` inside ``present_offer``'s transaction; the arm is
-chosen once per case (a stable hash of the case's reference) and stored as an
-``ExperimentAssignment``.
+``present_offer`` draws the case's arm (``draw_arm``: a stable hash of the case's reference, so
+the same case always falls in the same arm), hands it to the offer policy, which only decides,
+and stores it (``store_arm``) as the case's ``ExperimentAssignment`` when the policy looked at it.
+A case is assigned once; later draws return the stored arm.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 from django.db.models import Q
 
 from ..models import CancellationCase, ExperimentAssignment, OfferExperiment, RetentionOffer
+from ..policies import Arm
 
 
 def _bucket(experiment_pk: int, reference: str) -> float:
@@ -31,22 +33,24 @@ def active_experiment(case: CancellationCase) -> OfferExperiment | None:
     )
     found = list(candidates[:5])
     specific = [e for e in found if e.reason_id == case.reason_id]
-    return (specific or found or [None])[0]
+    return (specific or found)[0] if found else None
 
 
-def assign_experiment(case: CancellationCase) -> ExperimentAssignment | None:
-    """Put the case in an arm of the active experiment (once; later calls return the same arm).
+def draw_arm(case: CancellationCase) -> Arm | None:
+    """The case's arm: the one stored for it, else the one it falls in now (not stored yet).
 
-    Called by the offer policy inside ``present_offer``'s transaction. Returns None when no
-    experiment applies, and the policy then behaves exactly as without experiments.
+    Only reads. None when no experiment applies (a case with no reason stated is in none): the
+    policy then behaves exactly as without experiments.
     """
+    if case.reason_id is None:
+        return None
     existing = (
         ExperimentAssignment.objects.filter(case_id=case.pk)
         .select_related("variant__offer")
         .first()
     )
     if existing is not None:
-        return existing
+        return Arm(existing)
     experiment = active_experiment(case)
     if experiment is None:
         return None
@@ -67,16 +71,43 @@ def assign_experiment(case: CancellationCase) -> ExperimentAssignment | None:
                 variant = candidate
                 break
         variant = variant or variants[-1]
-    return ExperimentAssignment.objects.create(
-        case=case, experiment=experiment, variant=variant, is_holdout=variant is None
+    return Arm(
+        ExperimentAssignment(
+            case=case, experiment=experiment, variant=variant, is_holdout=variant is None
+        )
     )
 
 
+def store_arm(arm: Arm | None) -> ExperimentAssignment | None:
+    """Store the case's assignment if the policy looked at its arm (``arm.exposed``) and it is
+    not stored yet; returns the stored row, or None. Call inside the transaction that holds the
+    case's lock (``present_offer``'s)."""
+    if arm is None or not arm.exposed:
+        return None
+    if arm.assignment.pk is None:
+        arm.assignment.save(force_insert=True)
+    return arm.assignment
+
+
+def assign_experiment(case: CancellationCase) -> ExperimentAssignment | None:
+    """Put the case in an arm of the active experiment (once; later calls return the same arm).
+
+    Returns None when no experiment applies. ``present_offer`` does this through ``draw_arm`` and
+    ``store_arm``, storing the arm only when the policy used it; this stores it at once.
+    """
+    arm = draw_arm(case)
+    if arm is None:
+        return None
+    if arm.assignment.pk is None:
+        arm.assignment.save(force_insert=True)
+    return arm.assignment
+
+
 def experiment_offer(case: CancellationCase) -> tuple[bool, RetentionOffer | None]:
-    """``(True, offer or None)`` when an experiment decides for this case, else ``(False, None)``."""
+    """``(True, offer or None)`` when an experiment decides for this case, else ``(False, None)``;
+    the case is assigned to its arm (stored) when one applies."""
     assignment = assign_experiment(case)
     if assignment is None:
         return False, None
-    if assignment.is_holdout or assignment.variant is None:
-        return True, None
-    return True, assignment.variant.offer
+    arm = Arm(assignment)
+    return True, arm.offer

@@ -23,13 +23,12 @@ from django.utils import timezone
 
 from .. import signals
 from ..choices import CaseStatus, EffectiveMode, EventKind, SyncStatus
+from ..followups.outbox import stop_sequence
 from ..models import CancellationCase, CaseEvent
-from .cases import _lock, _transition, cancel_locked
-from .followups import stop_sequence
+from .cases import cancel_locked
+from .core import Actor, lock_case, record, transition
 
 logger = logging.getLogger("django_graceful_cancel")
-
-Actor = Any
 
 
 def _latest_case(subscription_ref: str) -> CancellationCase | None:
@@ -44,18 +43,15 @@ def _seen(case: CancellationCase, event_id: str) -> bool:
     return bool(event_id) and CaseEvent.objects.filter(case=case, data__event_id=event_id).exists()
 
 
-def _record(
+def _record_change(
     case: CancellationCase, change: str, *, source: str, event_id: str, actor: Actor, **data: Any
 ) -> None:
-    case.log(
+    record(
+        case,
         EventKind.EXTERNAL_CHANGE,
+        signals.external_change_recorded,
         actor=actor,
         data={"change": change, "source": source, "event_id": event_id, **data},
-    )
-    signals.external_change_recorded.send(
-        sender=CancellationCase,
-        case=case,
-        actor=actor,
         change=change,
         source=source,
         event_id=event_id,
@@ -89,7 +85,7 @@ def record_external_cancellation(
     effective = now if immediately or effective_at is None else effective_at
     mode = EffectiveMode.IMMEDIATELY if immediately else EffectiveMode.PERIOD_END
     with transaction.atomic():
-        case = _lock(case)
+        case = lock_case(case)
         if _seen(case, event_id):
             return case
         if case.status in (CaseStatus.OPEN, CaseStatus.REACTIVATED):
@@ -121,9 +117,9 @@ def record_external_cancellation(
             CancellationCase.objects.filter(pk=case.pk).update(updated_at=now, **fields)
             for name, value in fields.items():
                 setattr(case, name, value)
-            _record(case, change, source=source, event_id=event_id, actor=actor)
+            _record_change(case, change, source=source, event_id=event_id, actor=actor)
         else:
-            _record(
+            _record_change(
                 case,
                 "cancelled",
                 source=source,
@@ -151,11 +147,11 @@ def record_external_reactivation(
     if case is None:
         return None
     with transaction.atomic():
-        case = _lock(case)
+        case = lock_case(case)
         if _seen(case, event_id):
             return case
         if case.status == CaseStatus.CANCELLED and case.can_reactivate:
-            _transition(
+            transition(
                 case,
                 [CaseStatus.CANCELLED],
                 CaseStatus.REACTIVATED,
@@ -165,18 +161,19 @@ def record_external_reactivation(
                 provider_sync_error="",
             )
             stop_sequence(case, why="reactivated")
-            case.log(
+            record(
+                case,
                 EventKind.REACTIVATED,
+                signals.case_reactivated,
                 actor=actor,
                 data={"external": True, "source": source, "event_id": event_id},
-            )
-            signals.case_reactivated.send(
-                sender=CancellationCase, case=case, actor=actor, external=True, source=source
+                external=True,
+                source=source,
             )
         elif case.status == CaseStatus.REACTIVATED and case.provider_sync == SyncStatus.PENDING:
             CancellationCase.objects.filter(pk=case.pk).update(
                 provider_sync=SyncStatus.SYNCED, provider_sync_error="", updated_at=timezone.now()
             )
             case.provider_sync = SyncStatus.SYNCED
-            _record(case, "sync_completed", source=source, event_id=event_id, actor=actor)
+            _record_change(case, "sync_completed", source=source, event_id=event_id, actor=actor)
     return case

@@ -21,6 +21,7 @@ from .. import signals
 from ..choices import CaseStatus, EventKind, SyncStatus
 from ..conf import app_settings
 from ..exceptions import InvalidTransition
+from ..followups import outbox as followups
 from ..models import (
     CallTask,
     CancellationCase,
@@ -32,11 +33,9 @@ from ..models import (
     PrivacyRequest,
     StaffNote,
 )
-from ..models.cases import _actor_label
-from . import followups
+from ..models.cases import describe_actor
 from .cases import retry_provider_sync
-
-Actor = Any
+from .core import Actor, record
 
 #: What a case's personal fields become on erasure (the anonymous figures stay).
 ERASED_FIELDS: dict[str, Any] = {
@@ -51,12 +50,14 @@ ERASED_FIELDS: dict[str, Any] = {
 _FREE_TEXT_KEYS = ("detail", "comment", "outcome", "body", "note", "error", "to", "address")
 
 
-def _record(kind: str, *, subject: str, actor: Actor, cases: int, detail: dict) -> PrivacyRequest:
+def _log_request(
+    kind: str, *, subject: str, actor: Actor, cases: int, detail: dict
+) -> PrivacyRequest:
     return PrivacyRequest.objects.create(
         kind=kind,
         subject=subject[:64],
         requested_by=actor if getattr(actor, "pk", None) else None,
-        actor_label=_actor_label(actor),
+        actor_label=describe_actor(actor),
         cases=cases,
         detail=detail,
     )
@@ -127,8 +128,8 @@ def export_customer_data(customer: Any, *, actor: Actor) -> dict[str, Any]:
                 **{k: v for k, v in model_to_dict(case).items() if k not in exclude},
                 "reference": case.reference,
                 "created_at": case.created_at,
-                "reason": case.reason.slug if case.reason_id else None,
-                "root_cause": case.root_cause.slug if case.root_cause_id else None,
+                "reason": case.reason.slug if case.reason else None,
+                "root_cause": case.root_cause.slug if case.root_cause else None,
                 "offer": offers.get(case.pk),
                 "timeline": events.get(case.pk, []),
                 "staff_notes": notes.get(case.pk, []),
@@ -140,7 +141,7 @@ def export_customer_data(customer: Any, *, actor: Actor) -> dict[str, Any]:
     }
     data = _plain(data)
     with transaction.atomic():
-        request = _record(
+        request = _log_request(
             PrivacyRequest.Kind.EXPORT,
             subject=str(customer.pk),
             actor=actor,
@@ -148,7 +149,7 @@ def export_customer_data(customer: Any, *, actor: Actor) -> dict[str, Any]:
             detail={"cases": case_ids},
         )
         for case in cases:
-            case.log(EventKind.EXPORTED, actor=actor, data={"request": request.pk})
+            record(case, EventKind.EXPORTED, actor=actor, data={"request": request.pk})
         signals.customer_exported.send(
             sender=PrivacyRequest, customer=customer, actor=actor, request=request
         )
@@ -236,7 +237,7 @@ def erase_customer(customer: Any, *, actor: Actor) -> PrivacyRequest:
         )
         # Replayable API responses hold what the customer typed (their reason, their phone).
         IdempotencyKey.objects.filter(customer_id=customer_id).delete()
-        request = _record(
+        request = _log_request(
             PrivacyRequest.Kind.ERASE,
             subject=str(customer_id),
             actor=actor,
@@ -244,7 +245,7 @@ def erase_customer(customer: Any, *, actor: Actor) -> PrivacyRequest:
             detail={"cases": case_ids},
         )
         for case in cases:
-            case.log(EventKind.ERASED, actor=actor, data={"request": request.pk})
+            record(case, EventKind.ERASED, actor=actor, data={"request": request.pk})
         signals.customer_erased.send(
             sender=PrivacyRequest,
             customer_id=customer_id,
@@ -297,7 +298,7 @@ def purge_cases(
             CancellationCase.objects.filter(pk__in=pks).delete()
             deleted += len(pks)
     with transaction.atomic():
-        request = _record(
+        request = _log_request(
             PrivacyRequest.Kind.PURGE,
             subject="",
             actor=actor,

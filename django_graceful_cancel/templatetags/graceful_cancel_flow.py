@@ -22,7 +22,7 @@ def gc_datetime(value: Any) -> datetime | Any:
 @register.filter
 def gc_absolute(path: Any) -> str:
     """A path as an absolute URL on the site (``GRACEFUL_CANCEL["SITE_URL"]``), for messages."""
-    from ..links import absolute
+    from ..sites import absolute
 
     return absolute(str(path or ""))
 

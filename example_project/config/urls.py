@@ -19,4 +19,6 @@ urlpatterns = [
 
 if find_spec("stripe") is not None:
     # Stripe's subscription events (cancellations made in Stripe's own portal): docs/stripe.md.
-    urlpatterns.append(path("billing/stripe/", include("django_graceful_cancel.stripe_webhooks")))
+    urlpatterns.append(
+        path("billing/stripe/", include("django_graceful_cancel.backends.stripe.webhooks"))
+    )

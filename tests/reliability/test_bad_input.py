@@ -17,6 +17,7 @@ from django.template import TemplateDoesNotExist
 from django.urls import reverse
 
 from django_graceful_cancel import services
+from django_graceful_cancel.followups import outbox as followups
 from django_graceful_cancel.models import (
     CancellationCase,
     FollowUp,
@@ -25,7 +26,6 @@ from django_graceful_cancel.models import (
     StaffNote,
 )
 from django_graceful_cancel.rendering import render_message
-from django_graceful_cancel.services import followups
 
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db]
 
@@ -230,7 +230,7 @@ def test_nul_bytes_are_refused_by_the_api_and_pages(client, make_customer, catal
 
 
 def test_nul_bytes_in_a_survey_answer_never_break_the_link_page(client, customer, catalogue):
-    from django_graceful_cancel import links
+    from django_graceful_cancel.followups import links
 
     case, _ = services.start_case(customer)
     services.confirm_cancellation(case)

@@ -20,11 +20,10 @@ from django.test import override_settings
 from django_graceful_cancel import services
 from django_graceful_cancel.choices import CaseStatus, EventKind, OfferOutcome
 from django_graceful_cancel.exceptions import InvalidTransition
+from django_graceful_cancel.followups import outbox as followups
 from django_graceful_cancel.models import CancellationCase, FollowUp, OfferPresentation
-from django_graceful_cancel.services import followups
-from shop.models import Subscription
-from tests.conftest import gc_settings
-from tests.test_concurrency import run_concurrently
+from tests.support import gc_settings, run_concurrently
+from tests.testapp.models import Subscription
 
 pytestmark = [
     pytest.mark.reliability,

@@ -15,16 +15,16 @@ from django.utils import timezone
 from django_graceful_cancel import services
 from django_graceful_cancel.choices import CaseStatus, EventKind, FollowUpStatus, SyncStatus
 from django_graceful_cancel.exceptions import InvalidTransition
+from django_graceful_cancel.followups import outbox as followups
 from django_graceful_cancel.models import CancellationCase, FollowUp
-from django_graceful_cancel.services import followups
-from shop.models import Subscription
-from tests.conftest import gc_settings
-from tests.reliability.support import DownBackend, FlakyESP
+from tests.support import gc_settings
+from tests.support.reliability import DownBackend, FlakyESP
+from tests.testapp.models import Subscription
 
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db]
 
 DOWN = gc_settings(
-    SUBSCRIPTION_BACKEND="tests.reliability.support.DownBackend", FOLLOWUP_DISPATCH="sweep"
+    SUBSCRIPTION_BACKEND="tests.support.reliability.DownBackend", FOLLOWUP_DISPATCH="sweep"
 )
 QUIET_FREE = gc_settings(
     FOLLOWUP_DISPATCH="sweep",
@@ -106,7 +106,7 @@ def test_esp_outage_then_recovery_every_message_goes_out_once(
 ):
     # The settings fixture for both: mixed with @override_settings, teardown order leaks.
     settings.GRACEFUL_CANCEL = QUIET_FREE
-    email_backend("tests.reliability.support.FlakyESP")
+    email_backend("tests.support.reliability.FlakyESP")
     cases = _cancelled_cases(make_customer, 12)
     rows = FollowUp.objects.filter(case__in=cases, channel="email")
     due_now = list(rows.filter(due_at__lte=timezone.now()).values_list("pk", flat=True))
@@ -139,7 +139,7 @@ def test_esp_permanent_failure_is_recorded_and_visible_in_the_admin(
 ):
     # The settings fixture for both: mixed with @override_settings, teardown order leaks.
     settings.GRACEFUL_CANCEL = QUIET_FREE
-    email_backend("tests.reliability.support.FlakyESP")
+    email_backend("tests.support.reliability.FlakyESP")
     good, bad = _cancelled_cases(make_customer, 2)
     FlakyESP.reset(permanent={bad.customer.email})
     followups.sweep_followups()
@@ -164,7 +164,7 @@ def test_esp_down_longer_than_the_attempts_fails_the_row_visibly(
 ):
     # The settings fixture for both: mixed with @override_settings, teardown order leaks.
     settings.GRACEFUL_CANCEL = QUIET_FREE
-    email_backend("tests.reliability.support.FlakyESP")
+    email_backend("tests.support.reliability.FlakyESP")
     (case,) = _cancelled_cases(make_customer, 1)
     FlakyESP.reset(outage=1000)
     start = timezone.now()

@@ -17,7 +17,8 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from django_graceful_cancel import links, services
+from django_graceful_cancel import services
+from django_graceful_cancel.followups import links
 from django_graceful_cancel.models import CancellationCase, FollowUp, OptOut
 
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db]

@@ -51,8 +51,8 @@ from django_graceful_cancel.exceptions import (
     NoActiveSubscription,
 )
 from django_graceful_cancel.models import CancellationCase, OfferPresentation
-from shop.models import Plan, Subscription
-from tests.conftest import gc_settings
+from tests.support import gc_settings
+from tests.testapp.models import Plan, Subscription
 
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db]
 

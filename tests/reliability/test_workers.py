@@ -27,8 +27,8 @@ from django.urls import reverse
 from django_graceful_cancel import services, tasks
 from django_graceful_cancel.choices import CaseStatus, FollowUpStatus
 from django_graceful_cancel.models import CancellationCase, FollowUp
-from tests.conftest import gc_settings, port_open, require_service, use_celery_broker
-from tests.followup_worker_support import due_confirmations
+from tests.support import gc_settings, port_open, require_service
+from tests.support.workers import due_confirmations, use_celery_broker
 
 pytestmark = [
     pytest.mark.reliability,

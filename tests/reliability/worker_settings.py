@@ -12,7 +12,7 @@ import django
 
 from tests.settings_followup_worker import *  # noqa: F403
 
-_BACKEND = "tests.reliability.support.CrashingRecorder"
+_BACKEND = "tests.support.reliability.CrashingRecorder"
 if django.VERSION >= (6, 1):
     MAILERS = {"default": {"BACKEND": _BACKEND}}
 else:

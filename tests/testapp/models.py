@@ -1,7 +1,45 @@
-"""Host subscription models of other shapes, to test the model backend's configuration."""
+"""The test project's host models: ``Plan`` and ``Subscription``, the subscription the suite's
+settings point the model backend at, and models of other shapes (``Tier``/``Membership``,
+``Account``) to test the model backend's configuration."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+
+class Plan(models.Model):
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+    interval = models.CharField(max_length=8, default="month")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscription(models.Model):
+    """The model backend's default shape (``GRACEFUL_CANCEL["SUBSCRIPTION_MODEL"]``)."""
+
+    class Status(models.TextChoices):
+        TRIALING = "trialing"
+        ACTIVE = "active"
+        PAST_DUE = "past_due"
+        CANCELED = "canceled"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    started_at = models.DateTimeField(default=timezone.now)
+    current_period_end = models.DateTimeField()
+    cancel_at_period_end = models.BooleanField(default=False)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    paused_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.plan} ({self.status})"
 
 
 class Tier(models.Model):

@@ -48,4 +48,5 @@ class Command(BaseCommand):
             self.stdout.write(f"Would delete {count} case(s) started before {cutoff:%Y-%m-%d}.")
             return
         request = services.purge_cases(older_than_days=days, actor="command:purge")
-        self.stdout.write(f"Deleted {request.cases} case(s) older than {days} days.")
+        deleted = request.cases if request is not None else 0
+        self.stdout.write(f"Deleted {deleted} case(s) older than {days} days.")

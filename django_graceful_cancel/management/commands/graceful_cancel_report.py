@@ -60,7 +60,8 @@ class _Lines:
     """csv.writer over a management command's OutputWrapper (which adds its own newline)."""
 
     def __init__(self, stream: Any) -> None:
-        self.stream = stream or sys.stdout
+        # An OutputWrapper (write(text, ending=...)) or, outside a command, sys.stdout.
+        self.stream: Any = stream or sys.stdout
 
     def write(self, text: str) -> None:
         self.stream.write(text, ending="")

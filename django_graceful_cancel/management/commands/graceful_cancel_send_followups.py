@@ -18,8 +18,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from ...choices import FollowUpStatus
+from ...followups import outbox as followups
 from ...models import FollowUp
-from ...services import followups
 
 
 class Command(BaseCommand):

@@ -19,7 +19,6 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from django_graceful_cancel.backends.stripe import StripeSubscriptionBackend
-from django_graceful_cancel.conf import app_settings
 from shop.management.commands.load_demo_data import CUSTOMERS, PLANS
 
 FEATURE_PLAN = ("premium-support-monthly", 300, "Premium support")
@@ -38,10 +37,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, webhook_url: str | None = None, **options: Any) -> None:
-        key = str(app_settings.STRIPE_API_KEY or "")
+        key = str(StripeSubscriptionBackend.get_setting("STRIPE_API_KEY") or "")
         if not key.startswith("sk_test_"):
             raise CommandError("seed_stripe only runs with a test key (sk_test_...).")
-        self.local = bool(app_settings.STRIPE_API_BASE)
+        self.local = bool(StripeSubscriptionBackend.get_setting("STRIPE_API_BASE"))
         self.client = StripeSubscriptionBackend().client
         try:
             self._plans()
@@ -122,14 +121,17 @@ class Command(BaseCommand):
         )
 
     def _webhook(self, url: str) -> None:
-        base = app_settings.STRIPE_API_BASE
+        base = StripeSubscriptionBackend.get_setting("STRIPE_API_BASE")
         if not base:
             raise CommandError(
                 "--webhook-url is for localstripe; on Stripe, add the endpoint in the Dashboard."
             )
         response = requests.post(
             f"{base.rstrip('/')}/_config/webhooks/graceful_cancel_demo",
-            data={"url": url, "secret": app_settings.STRIPE_WEBHOOK_SECRET or ""},
+            data={
+                "url": url,
+                "secret": StripeSubscriptionBackend.get_setting("STRIPE_WEBHOOK_SECRET") or "",
+            },
             timeout=10,
         )
         if response.status_code >= 300:

@@ -1,0 +1,66 @@
+"""The follow-up Celery tasks, and the dispatcher that enqueues them.
+
+The only follow-up module that imports Celery: the engine (``outbox``) reaches it through
+``FOLLOWUP_DISPATCH = "celery"`` (``dispatch.py``), never by import. ``@shared_task`` so the app
+never imports the host's Celery app; ``django_graceful_cancel.tasks`` imports these tasks, so
+Celery's autodiscovery registers them under the same names as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+
+from . import outbox
+from .dispatch import BaseDispatcher
+
+logger = logging.getLogger("django_graceful_cancel")
+
+
+@shared_task(bind=True, name="graceful_cancel.send_followup", max_retries=None)
+def send_followup(self: Any, followup_pk: int) -> str:
+    """Send one follow-up if it is due and nobody else holds it; safe to run twice.
+
+    A transient failure puts the row back with an exponential backoff and retries the task
+    then; ``FOLLOWUP_MAX_ATTEMPTS`` (counted on the row, not by Celery) bounds the retries.
+    """
+    outcome = outbox.send_followup(followup_pk)
+    if outcome.retry_in is not None and not self.request.is_eager:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(name="graceful_cancel.sweep_followups")
+def sweep_followups(batch_size: int | None = None, max_batches: int | None = None) -> int:
+    """Send every due follow-up, in bounded batches (schedule it with celery beat)."""
+    return outbox.sweep_followups(batch_size=batch_size, max_batches=max_batches)
+
+
+def enqueue_followup(pk: int) -> bool:
+    """Hand a row to Celery; a broker failure is logged and the sweep sends the row later."""
+    try:
+        # A short publish retry: the web request waiting on a dead broker helps nobody.
+        send_followup.apply_async(
+            (pk,),
+            retry=True,
+            retry_policy={
+                "max_retries": 2,
+                "interval_start": 0,
+                "interval_step": 0.2,
+                "interval_max": 0.5,
+            },
+        )
+    except Exception as error:  # noqa: BLE001  (any broker failure: the sweep is the fallback)
+        logger.warning("Could not enqueue follow-up %s (%s); the sweep will send it", pk, error)
+        return False
+    return True
+
+
+class CeleryDispatcher(BaseDispatcher):
+    """One ``graceful_cancel.send_followup`` task per row (``FOLLOWUP_DISPATCH = "celery"``)."""
+
+    def dispatch(self, pks: list[int]) -> None:
+        for pk in pks:
+            enqueue_followup(pk)
