@@ -11,29 +11,25 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import services
-from .backends import get_backend
-from .choices import CaseStatus, OfferOutcome
-from .compliance import rules_for
-from .conf import app_settings
-from .exceptions import BackendError, InvalidTransition, NoActiveSubscription, RateLimited
-from .forms import DeclarationForm, ReasonForm
-from .models import CancellationCase, CancellationDeclaration, OfferPresentation
-from .rendering import render_message
-from .services import flow
-
-T = "django_graceful_cancel/"
+from .. import services
+from ..backends import get_backend
+from ..choices import CaseStatus, OfferOutcome
+from ..compliance import rules_for
+from ..exceptions import BackendError, InvalidTransition, NoActiveSubscription
+from ..forms import ReasonForm
+from ..models import CancellationCase, OfferPresentation
+from ..rendering import render_message
+from ..services import flow
+from .pages import problem_page, render_page
 
 #: The page that shows a case in each status.
 STATUS_PAGES: dict[str, str] = {
@@ -45,25 +41,6 @@ STATUS_PAGES: dict[str, str] = {
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def account_url() -> str:
-    value = app_settings.ACCOUNT_URL
-    try:
-        return reverse(value)
-    except NoReverseMatch:
-        return value
-
-
-def _render(
-    request: HttpRequest, template: str, context: dict[str, Any] | None = None, status: int = 200
-) -> HttpResponse:
-    base = {
-        "gc_base_template": app_settings.BASE_TEMPLATE,
-        "gc_account_url": account_url(),
-        "gc_rules": rules_for(),
-    }
-    return render(request, T + template, {**base, **(context or {})}, status=status)
 
 
 def _own_case(request: HttpRequest, reference: str) -> CancellationCase:
@@ -79,14 +56,6 @@ def _page_for(case: CancellationCase) -> HttpResponse:
     if name is None:  # abandoned: the request expired, start again
         return redirect("graceful_cancel:start")
     return redirect(name, reference=case.reference)
-
-
-def _problem(
-    request: HttpRequest, title: str, message: str, *, status: int, case: Any = None
-) -> HttpResponse:
-    return _render(
-        request, "problem.html", {"title": title, "message": message, "case": case}, status
-    )
 
 
 def expected_effective_at(period_end: datetime | None, mode: str | None = None) -> datetime:
@@ -107,7 +76,7 @@ def _latest_receipt_or(request: HttpRequest, title: str, message: str) -> HttpRe
     latest = _latest_cancelled(request)
     if latest is not None:
         return redirect("graceful_cancel:done", reference=latest.reference)
-    return _problem(request, title, message, status=200)
+    return problem_page(request, title, message, status=200)
 
 
 def _already_cancelled(request: HttpRequest) -> HttpResponse:
@@ -125,7 +94,7 @@ def _nothing_to_cancel(request: HttpRequest) -> HttpResponse:
 
 
 def _provider_down(request: HttpRequest) -> HttpResponse:
-    return _problem(
+    return problem_page(
         request,
         _("Please try again in a few minutes"),
         _(
@@ -168,7 +137,7 @@ def start(request: HttpRequest) -> HttpResponse:
         "ends_later": timezone.localdate(effective_at) > timezone.localdate(),
         "rules": rules,
     }
-    return _render(request, "start.html", context, status=400 if form.errors else 200)
+    return render_page(request, "start.html", context, status=400 if form.errors else 200)
 
 
 def _start(request: HttpRequest) -> CancellationCase | HttpResponse:
@@ -183,7 +152,7 @@ def _start(request: HttpRequest) -> CancellationCase | HttpResponse:
     except InvalidTransition as error:
         if error.code == "already_cancelled":
             return _already_cancelled(request)
-        return _problem(request, _("Nothing to cancel"), str(error.message), status=409)
+        return problem_page(request, _("Nothing to cancel"), str(error.message), status=409)
     return case
 
 
@@ -246,7 +215,7 @@ def _offer_page(
         "effective_at": effective_at,
         "error": error,
     }
-    return _render(request, "offer.html", context, status=status)
+    return render_page(request, "offer.html", context, status=status)
 
 
 @login_required
@@ -303,7 +272,7 @@ def done(request: HttpRequest, reference: str) -> HttpResponse:
     case = _own_case(request, reference)
     if case.status != CaseStatus.CANCELLED:
         return _page_for(case)
-    return _render(request, "done.html", {"case": case})
+    return render_page(request, "done.html", {"case": case})
 
 
 @login_required
@@ -327,7 +296,7 @@ def saved(request: HttpRequest, reference: str) -> HttpResponse:
     if case.status != CaseStatus.SAVED:
         return _page_for(case)
     presentation = _presentation(case)
-    return _render(
+    return render_page(
         request,
         "saved.html",
         {
@@ -351,65 +320,4 @@ def reactivate(request: HttpRequest, reference: str) -> HttpResponse:
             with contextlib.suppress(InvalidTransition):
                 flow.reactivate(case, actor=request.user)
         return redirect("graceful_cancel:reactivate", reference=case.reference)
-    return _render(request, "reactivate.html", {"case": case})
-
-
-# --- the eu profile's no-login declaration -----------------------------------------------------
-
-
-def _declarations_enabled() -> None:
-    if not rules_for().declaration_page:
-        raise Http404
-
-
-@require_http_methods(["GET", "POST"])
-def declare(request: HttpRequest) -> HttpResponse:
-    """ "Cancel contracts here": no login, only what identifies customer and contract."""
-    _declarations_enabled()
-    form = DeclarationForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            declaration = services.declare_cancellation(
-                name=data["name"],
-                email=data["email"],
-                contract=data.get("contract") or "",
-                termination=data["termination"],
-                extraordinary_reason=data.get("extraordinary_reason") or "",
-                requested_end_date=data.get("requested_end_date"),
-                language=translation.get_language(),
-                client=request.META.get("REMOTE_ADDR", ""),
-            )
-        except RateLimited:
-            return _problem(
-                request,
-                _("Too many requests"),
-                _(
-                    "We received several cancellations from you in a short time. Please wait an "
-                    "hour and send it again, or write to us: your cancellation counts from the "
-                    "moment it reaches us."
-                ),
-                status=429,
-            )
-        return redirect("graceful_cancel:declaration_received", token=declaration.access_token)
-    status = 400 if form.errors else 200
-    return _render(request, "declaration/form.html", {"form": form}, status=status)
-
-
-def declaration_received(request: HttpRequest, token: str) -> HttpResponse:
-    """The acknowledgement: date and time of receipt and the end date, to print or keep."""
-    declaration = get_object_or_404(
-        CancellationDeclaration.objects.select_related("case"), access_token=token
-    )
-    return _render(request, "declaration/received.html", {"declaration": declaration})
-
-
-@require_http_methods(["GET", "POST"])
-def declaration_dispute(request: HttpRequest, token: str) -> HttpResponse:
-    """ "This was not me": the account holder flags the declaration for staff (one button)."""
-    declaration = get_object_or_404(
-        CancellationDeclaration.objects.select_related("case"), dispute_token=token
-    )
-    if request.method == "POST":
-        declaration = services.dispute_declaration(declaration)
-    return _render(request, "declaration/dispute.html", {"declaration": declaration})
+    return render_page(request, "reactivate.html", {"case": case})
