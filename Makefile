@@ -77,9 +77,9 @@ format: venv
 	$(VENV)/bin/ruff format .
 
 messages: venv sysdeps
-	cd django_graceful_cancel && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=..:../example_project \
+	cd django_graceful_cancel && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. \
 		../$(PY) -m django makemessages -l es --no-obsolete --add-location file
-	cd django_graceful_cancel && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=..:../example_project \
+	cd django_graceful_cancel && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. \
 		../$(PY) -m django compilemessages
 
 # Each pass runs the package's suite (tests/: its own test project), then the example site's smoke
@@ -120,7 +120,7 @@ docs: venv
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 typecheck: venv
-	PYTHONPATH=.:example_project $(VENV)/bin/mypy django_graceful_cancel
+	PYTHONPATH=. $(VENV)/bin/mypy django_graceful_cancel
 
 build: venv
 	rm -rf dist
