@@ -21,6 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ComplianceProfile
+from .conf import app_settings
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,6 @@ PROFILES: dict[str, ComplianceRules] = {
 def rules_for(profile: str | None = None) -> ComplianceRules:
     """The rules of ``profile``, or of the configured profile when None (unknown: default)."""
     if profile is None:
-        from .conf import app_settings
-
         profile = app_settings.COMPLIANCE_PROFILE
     return PROFILES.get(str(profile), PROFILES[ComplianceProfile.DEFAULT])
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from . import services
+from .api.idempotency import purge_expired_keys
 
 # The follow-up tasks live with the follow-ups (docs/followups.md); importing them here lets
 # Celery's autodiscovery of ``django_graceful_cancel.tasks`` register them.
@@ -37,17 +38,13 @@ def abandon_stale_cases() -> int:
 def run_save_checks(limit: int = 500) -> int:
     """Ask the subscription backend whether saved customers are still subscribed 30/60/90 days
     later (``SAVE_CHECK_DAYS``); schedule daily with celery beat. Idempotent."""
-    from .services import desk
-
-    return desk.run_save_checks(limit=limit)
+    return services.run_save_checks(limit=limit)
 
 
 @shared_task(name="graceful_cancel.purge_old_cases")
 def purge_old_cases() -> int:
     """Delete closed cases older than ``PURGE_AFTER_DAYS`` (does nothing when it is None)."""
-    from .services import privacy
-
-    request = privacy.purge_cases()
+    request = services.purge_cases()
     return request.cases if request is not None else 0
 
 
@@ -55,8 +52,6 @@ def purge_old_cases() -> int:
 def purge_idempotency_keys() -> int:
     """Delete every expired API ``Idempotency-Key`` (and the response stored with it); schedule
     daily. Keys of customers who never come back would otherwise stay."""
-    from .api.idempotency import purge_expired_keys
-
     return purge_expired_keys()
 
 
