@@ -20,6 +20,7 @@ help:
 	@echo "make test   - install, lint, run the whole suite (SQLite; PostgreSQL too on CI or with DATABASE_URL)"
 	@echo "make docs / typecheck / build - strict docs site, mypy, wheel + sdist with a smoke test"
 	@echo "make matrix / corners - the Django x Python x database matrix with nox / its two corners"
+	@echo "make reliability - the reliability tests with a longer, randomised Hypothesis run"
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found"; exit 1; }
@@ -144,3 +145,11 @@ corners: venv
 .PHONY: bench
 bench: venv
 	$(PY) benchmarks/run.py
+
+# --- Reliability (issue 14): not part of `make test` -------------------------------------------
+# The reliability-marked tests with Hypothesis's "long" profile (tests/conftest.py): the service
+# layer's state machine randomised, with ten times the examples of the derandomised "ci" profile
+# `make test` uses. A failure prints the @reproduce_failure blob that replays it.
+.PHONY: reliability
+reliability: venv
+	$(PY) -m pytest -m reliability --hypothesis-profile=long $(PYTEST_ARGS)

@@ -10,17 +10,18 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from .choices import CaseStatus, OfferOutcome
+from .choices import CaseStatus, FulfilmentStatus, OfferOutcome
 from .conf import app_settings
 from .models import (
     CancellationCase,
     ExperimentAssignment,
+    FulfilmentTask,
     OfferPresentation,
     Reason,
     RetentionOffer,
@@ -471,6 +472,23 @@ def _experiments(via: dict[str, Any]) -> list[dict[str, Any]]:
     return result
 
 
+def _fulfilment(via: dict[str, Any]) -> dict[str, Any]:
+    """Accepted offers staff apply (``FulfilmentTask``): open, overdue, done, done late (1 query).
+
+    "Overdue" is measured when the figures are computed (the dashboard caches them for
+    ``DASHBOARD_CACHE_SECONDS``).
+    """
+    now = timezone.now()
+    open_ = Q(status=FulfilmentStatus.OPEN)
+    done = Q(status=FulfilmentStatus.DONE)
+    return FulfilmentTask.objects.filter(**via).aggregate(
+        open=Count("pk", filter=open_),
+        overdue=Count("pk", filter=open_ & Q(due_at__lt=now)),
+        done=Count("pk", filter=done),
+        done_late=Count("pk", filter=done & Q(done_at__gt=F("due_at"))),
+    )
+
+
 def default_range() -> tuple[datetime, datetime]:
     """The last ``DASHBOARD_DEFAULT_DAYS`` whole days up to the end of today (local time).
 
@@ -518,6 +536,7 @@ def dashboard(start: datetime | None = None, end: datetime | None = None) -> dic
         "revenue": _revenue_kept(via, offers),
         "save_checks": _save_checks(via, decided_mature),
         "experiments": _experiments(via),
+        "fulfilment": _fulfilment(via),
     }
 
 
@@ -557,6 +576,8 @@ def dashboard_rows(data: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
         for metric in ("checked", "still_active", "kept_rate"):
             rows.append(("save_checks", f"{check['days']}d", metric, check[metric]))
     rows.append(("save_checks", "all", "definitive_save_rate", checks["definitive_save_rate"]))
+    for metric, value in data.get("fulfilment", {}).items():
+        rows.append(("fulfilment", "all", metric, value))
     for experiment in data["experiments"]:
         hold = experiment["holdout"]
         rows.append(("experiments", f"{experiment['experiment']}/holdout", "cases", hold["cases"]))

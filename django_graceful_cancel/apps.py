@@ -16,6 +16,18 @@ class GracefulCancelConfig(AppConfig):
         # Follow-up delivery status from anymail's tracking webhooks (docs/followups.md).
         receivers.connect()
 
+        # What customers say reaches the people FEEDBACK_ROUTES names (docs/messages.md).
+        from . import feedback
+
+        feedback.connect()
+
+        # Outbound webhooks and staff alerts (docs/webhooks.md): their settings' checks, and
+        # erasure reaching the payloads they keep.
+        from .webhooks import checks as webhook_checks  # noqa: F401  (registers the checks)
+        from .webhooks import receivers as webhook_receivers
+
+        webhook_receivers.connect()
+
         if apps.is_installed("djstripe"):
             # Stripe subscription events through dj-stripe's signals (docs/stripe.md).
             from .backends.stripe.webhooks import connect_djstripe

@@ -88,6 +88,9 @@ class EventKind(models.TextChoices):
     EXTERNAL_CHANGE = "external_change", _("Changed at the billing provider")
     FOLLOWUPS_SCHEDULED = "followups_scheduled", _("Follow-ups scheduled by staff")
     FOLLOWUPS_CANCELLED = "followups_cancelled", _("Follow-ups cancelled by staff")
+    # An accepted offer a person applies (services/fulfilment.py).
+    FULFILMENT_ASSIGNED = "fulfilment_assigned", _("Offer task assigned")
+    FULFILMENT_DONE = "fulfilment_done", _("Offer applied by staff")
 
 
 class FollowUpStatus(models.TextChoices):
@@ -100,6 +103,13 @@ class FollowUpStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
     SKIPPED = "skipped", _("Skipped")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class FulfilmentStatus(models.TextChoices):
+    """A desk task to apply an accepted offer (services/fulfilment.py)."""
+
+    OPEN = "open", _("To do")
+    DONE = "done", _("Done")
 
 
 class CallTaskStatus(models.TextChoices):
@@ -116,9 +126,26 @@ class TerminationType(models.TextChoices):
 
 
 class DeclarationStatus(models.TextChoices):
+    #: Stored as received; matching and the acknowledgement follow right after the response.
+    RECEIVED = "received", _("Received")
+    #: Matched to the account's own email, but takes effect only once the account holder
+    #: confirms it from that address or staff apply it (an immediate termination).
+    PENDING = "pending", _("Waiting for the account holder or staff")
     #: Matched to a subscription and the cancellation confirmed.
     MATCHED = "matched", _("Matched and cancelled")
     #: Could not be matched or applied automatically: staff must handle it.
     RECORDED = "recorded", _("Recorded for staff")
     #: The account holder said "this was not me": staff must review it.
     DISPUTED = "disputed", _("Disputed by the account holder")
+
+
+class DeliveryStatus(models.TextChoices):
+    """Life of an outbound delivery (a webhook or a staff alert; webhooks/outbox.py)."""
+
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    DELIVERED = "delivered", _("Delivered")
+    #: Gave up: every attempt failed, or the failure cannot be retried.
+    FAILED = "failed", _("Failed")
+    #: Nothing to send to (an alert for a case without an owner, say).
+    SKIPPED = "skipped", _("Skipped")

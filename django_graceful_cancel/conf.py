@@ -66,6 +66,12 @@ DEFAULTS: dict[str, Any] = {
     "OFFER_POLICY": "django_graceful_cancel.policies.DefaultOfferPolicy",
     # No second offer to a customer within this many days of accepting one.
     "OFFER_COOLDOWN_DAYS": 365,
+    # Who applies an accepted offer the subscription backend does not apply itself, by offer
+    # kind: "staff" (a desk task, due in 2 business days), {"route": "staff",
+    # "due_business_days": 5}, or the dotted path of a hook called in the accept transaction,
+    # hook(case=..., offer=...) -> dict | None, which raises to refuse. An offer with neither the
+    # backend nor a route is never shown (check W010). See docs/backends.md, "Offers".
+    "OFFER_FULFILMENT": {},
     # --- Cases ---------------------------------------------------------------------------------
     # Dotted path of the callable that scores how worth saving a case is (see priority.py).
     "PRIORITY_RULE": "django_graceful_cancel.priority.default_priority",
@@ -77,21 +83,68 @@ DEFAULTS: dict[str, Any] = {
     # Compliance profile applied to new cases: "default", "eu" or "fr" (see docs/compliance.md).
     "COMPLIANCE_PROFILE": "default",
     # --- Customer pages (docs/flow.md, docs/templates.md) -----------------------------------
-    # Template the flow's pages extend; it must define the blocks "title", "extra_head" and
-    # "content" (e.g. your site's "base.html"). The default is a plain stand-alone page.
+    # Template the flow's pages extend (e.g. your site's "base.html"); it must render a block
+    # named "content" (checks E040, E041), and "title" and "extra_head" are used when it has
+    # them (docs/templates.md). The default is a plain stand-alone page.
     "BASE_TEMPLATE": "django_graceful_cancel/standalone.html",
     # Where "Back to my account" links go on the flow's pages: a URL name or a path.
     "ACCOUNT_URL": "/",
+    # Region whose national format customers may type phone numbers in (an ISO 3166 code such
+    # as "ES": "600 123 456" is then +34 600 123 456); None asks for the international format
+    # ("+34 600 123 456"). Numbers are checked with phonenumbers and stored in E.164 either way
+    # (services/inputs.py).
+    "PHONE_REGION": None,
     # The eu profile's public declaration page: at most this many declarations per client
     # address and per email address within DECLARATION_RATE_WINDOW_MINUTES (0 turns it off).
     "DECLARATION_RATE_LIMIT": 5,
     "DECLARATION_RATE_WINDOW_MINUTES": 60,
+    # At most this many acknowledgement emails to one address within
+    # DECLARATION_RATE_WINDOW_MINUTES; further declarations to it are recorded without one
+    # (0 turns the limit off).
+    "DECLARATION_MAIL_LIMIT": 3,
+    # Days the account holder's link to confirm an immediate termination stays valid; after
+    # that the declaration waits for staff.
+    "DECLARATION_CONFIRM_DAYS": 7,
+    # How the declaration page's rate limit and the API's throttle find the client's address
+    # (client_ip.py, docs/deployment.md). None: the address of the connection (REMOTE_ADDR),
+    # right when nothing stands between the clients and Django. Behind reverse proxies, a dict:
+    # "proxy_count" (how many proxies, each adding the address it received the request from to
+    # X-Forwarded-For), optionally "trusted_proxies" (their addresses or networks; the header is
+    # believed only from them) and "meta_precedence_order" (the request.META keys of the
+    # header, default ["HTTP_X_FORWARDED_FOR"]). Or the dotted path of a callable(request) -> str.
+    "CLIENT_IP": None,
     # --- Messages ------------------------------------------------------------------------------
     # From address of customer emails; None uses DEFAULT_FROM_EMAIL.
     "FROM_EMAIL": None,
     # Name of the site in messages; None uses the current Site's name when django.contrib.sites is
     # installed, else "our service".
     "SITE_NAME": None,
+    # Register of the message copy, by language: True for the formal one (usted, Sie, vous),
+    # False for the informal one (tú, du, tu). Languages left out are informal; English has one.
+    # Regional codes fall back to their language ("es-mx" to "es"). See docs/messages.md.
+    "FORMAL_REGISTER": {"es": False, "de": True, "fr": True},
+    # Who hears what customers say, by reason slug or reason category, and how:
+    # {"price": {"to": ["pricing@example.com"], "groups": ["Pricing"], "mode": "digest",
+    # "every": "weekly"}}. "mode": "each" (one email per case, after the commit) or "digest"
+    # (graceful_cancel_feedback_digest, "every": "daily" or "weekly"). Copy that says who hears
+    # the customer's answer is shown only for reasons with a route (docs/messages.md).
+    "FEEDBACK_ROUTES": {},
+    # What changed since the customer left, for the win-back: None (it names no change), the
+    # dotted path of a callable(case) returning a list of items (strings or {"title", "text",
+    # "url"} dicts), or a template name ending in .txt or .html rendered with the message context.
+    "WHATS_NEW": None,
+    # The good-bye package on the confirmation page and in the thank-you: "export" (a signed link
+    # to the customer's own data), "export_link_days" (how long it works), "export_extra" (None
+    # or the dotted path of a callable(customer) whose dict joins the export as "site"),
+    # "keeps_content" (True only if your site keeps the customer's content after the end) and
+    # "gift" (None or {"title": str or {language: str}, "url": "https://...", "code": "..."}).
+    "GOODBYE": {
+        "export": True,
+        "export_link_days": 7,
+        "export_extra": None,
+        "keeps_content": False,
+        "gift": None,
+    },
     # --- Follow-ups (docs/followups.md) ---------------------------------------------------------
     # Sequences by reason slug, plus "default" for every other reason (and no reason). Each is a
     # list of steps: {"stage": "thank_you", "days": 3, "channel": "preferred", "consent": True,
@@ -103,11 +156,13 @@ DEFAULTS: dict[str, Any] = {
     # How many seconds a sequence "day" lasts: 86400 in production; the demo sets 0.5 so the
     # whole sequence (30 days) plays in 15 seconds. Also scales the one-message-per-day spacing.
     "FOLLOWUP_SECONDS_PER_DAY": 86400,
-    # How a follow-up that is due now (the confirmation) leaves after the commit: "celery"
-    # enqueues the send task on commit (the sweep catches anything the broker lost), "inline"
-    # sends it in the same process right after the commit (sites without Celery workers), "sweep"
-    # leaves it to the next sweep (graceful_cancel_send_followups or the beat task).
-    "FOLLOWUP_DISPATCH": "celery",
+    # How a follow-up that is due now (the confirmation) leaves after the commit: "auto" is
+    # "celery" when the site runs a Celery app with a broker configured and "inline" otherwise;
+    # "celery" enqueues the send task on commit (the sweep catches anything the broker lost),
+    # "inline" sends it in the same process right after the commit (sites without Celery
+    # workers), "sweep" leaves it to the next sweep (graceful_cancel_send_followups or the beat
+    # task); or a dispatcher's dotted path (followups/dispatch.py). Checks W043 and I044.
+    "FOLLOWUP_DISPATCH": "auto",
     # Channel backends by channel name (dotted paths; see channels/base.py). Channels left out
     # keep their default: email through Django's mail API, SMS and WhatsApp on the console,
     # phone as a call task for staff.
@@ -132,7 +187,7 @@ DEFAULTS: dict[str, Any] = {
     "LINK_MAX_AGE_DAYS": 60,
     # Absolute address of the site for links in messages sent by workers, e.g.
     # "https://www.example.com"; None uses the current Site's domain over https, else
-    # "http://localhost:8000".
+    # "http://localhost:8000" (check W042 warns when it is None while DEBUG is off).
     "SITE_URL": None,
     # --- REST API (docs/api.md) -----------------------------------------------------------------
     # Rate of the API's write endpoints per user (DRF syntax: "30/min", "500/day"), used when
@@ -155,6 +210,40 @@ DEFAULTS: dict[str, Any] = {
     # Seconds the admin dashboard keeps its figures in Django's default cache (each is a scan of
     # the cases in the range); 0 computes them on every view. "Refresh" on the page bypasses it.
     "DASHBOARD_CACHE_SECONDS": 300,
+    # --- Outbound webhooks and staff alerts (issue 18; docs/webhooks.md, docs/alerts.md) ------
+    # Webhook endpoints are rows staff configure in the admin; every event and alert is an
+    # outbox row written in the transaction of the change and sent after it
+    # (django_graceful_cancel/webhooks/, django_graceful_cancel/alerts/).
+    # How deliveries leave after the commit: "auto" (Celery when the site has a Celery app with a
+    # broker, else the sweep), "celery", "sweep" (graceful_cancel_send_webhooks or the beat
+    # task), "inline" (one attempt in the request's process right after the commit, bounded by
+    # WEBHOOK_INLINE_TIMEOUT_SECONDS: the response waits for it), or a dispatcher's dotted path.
+    "WEBHOOK_DISPATCH": "auto",
+    # Personal data a webhook payload may carry: "none" (the case reference, status, reason slug,
+    # plan, price and dates), "contact" (and the customer's id, email, name and phone, and the
+    # subscription), "all" (and free text: the reason in the customer's words, survey comment,
+    # declaration details, staff names).
+    "WEBHOOK_PERSONAL_DATA": "none",
+    # Seconds a worker waits for an endpoint (or Slack) to connect, and again to answer.
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    # The same for the "inline" dispatcher, which runs in the customer's request.
+    "WEBHOOK_INLINE_TIMEOUT_SECONDS": 2,
+    # Attempts before a delivery is marked failed (it can then be sent again from the admin).
+    "WEBHOOK_MAX_ATTEMPTS": 10,
+    # Wait after the first failed attempt, doubled after each further one (at most 6 hours).
+    "WEBHOOK_RETRY_BACKOFF_SECONDS": 60,
+    # Rows the sweep claims per batch, and batches per sweep run.
+    "WEBHOOK_BATCH_SIZE": 100,
+    "WEBHOOK_SWEEP_MAX_BATCHES": 50,
+    # A row left "sending" this long (its worker died) goes back to the queue, same event id.
+    "WEBHOOK_SENDING_TIMEOUT_MINUTES": 10,
+    # Staff alert rules: rule name -> the channels it sends to, or a dict with "channels" and
+    # the rule's options. Rules: "high_value_cancellation" ({"min_monthly_value": 100}),
+    # "call_requested", "declaration_disputed", "provider_sync_attention". {} sends no alert.
+    "ALERT_RULES": {},
+    # Alert channels by name (dotted paths of alerts.channels.BaseAlertChannel subclasses);
+    # names left out keep the built-ins "slack" and "owner_email".
+    "ALERT_CHANNELS": {},
 }
 
 # Keys whose values are dotted paths, imported when read.
@@ -339,6 +428,8 @@ SHIPPED_COMPONENTS: tuple[str, ...] = (
     "django_graceful_cancel.backends.model.ModelSubscriptionBackend",
     "django_graceful_cancel.backends.stripe.StripeSubscriptionBackend",
     "django_graceful_cancel.followups.channels.twilio.TwilioSMSChannel",
+    # The Slack staff alert channel (issue 18, docs/alerts.md).
+    "django_graceful_cancel.alerts.channels.SlackAlertChannel",
 )
 
 

@@ -90,6 +90,21 @@ class BackendError(GracefulCancelError):
         self.transient = transient
 
 
+class OfferNotApplicable(BackendError):
+    """An accepted offer cannot be applied, and trying again will not change that (the plan it
+    names does not exist, a hook refused it): nothing was changed, the customer can still cancel.
+    """
+
+    code = "offer_not_applicable"
+    default_message = _(
+        "This offer can't be applied to your subscription, so nothing was changed. You can keep "
+        "your subscription as it is, or cancel it."
+    )
+
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(message, code=code, transient=False)
+
+
 class RateLimited(GracefulCancelError):
     """Too many requests from one address (the public declaration page)."""
 

@@ -162,6 +162,7 @@ class DeclarationForm(forms.Form):
                 termination=data.get("termination"),
                 extraordinary_reason=data.get("extraordinary_reason") or "",
                 requested_end_date=data.get("requested_end_date"),
+                email=data.get("email") if "email" in data else None,
             )
         except InvalidInput as error:
             add_input_errors(self, error)

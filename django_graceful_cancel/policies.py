@@ -30,13 +30,17 @@ from django.utils import timezone
 
 from .choices import OfferOutcome
 from .conf import app_settings
+from .services.fulfilment import route_for
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from .models import (
         CancellationCase,
         ExperimentAssignment,
         ExperimentVariant,
         OfferExperiment,
+        OfferPresentation,
         RetentionOffer,
     )
 
@@ -127,9 +131,12 @@ class DefaultOfferPolicy(BaseOfferPolicy):
     * no reason stated: the customer skipped the question, so they get no pitch;
     * the reason does not allow offers (``Reason.offer_allowed``, e.g. business closed);
     * the customer accepted an offer in the last ``OFFER_COOLDOWN_DAYS`` days;
-    * an offer the customer declined before is never shown again;
-    * an active offer experiment (``OfferExperiment``) for the reason picks the variant's offer,
-      or none for its holdout share.
+    * an offer the customer declined before is never shown again (to them: others still get it);
+    * an offer nobody would apply (neither the subscription backend nor a route in
+      ``OFFER_FULFILMENT``) is never shown;
+    * ``fits``: a downgrade to the plan the customer already has is never shown;
+    * an active offer experiment (``OfferExperiment``) for the reason picks the variant's offer
+      (unless one of the rules above rules it out), or none for its holdout share.
     """
 
     def choose_offer(
@@ -145,12 +152,12 @@ class DefaultOfferPolicy(BaseOfferPolicy):
             return offer
         candidates = reason.offers.filter(is_active=True).order_by("order", "pk")
         if case.customer_id is not None:
-            candidates = candidates.exclude(
-                presentations__customer_id=case.customer_id,
-                presentations__outcome=OfferOutcome.DECLINED,
-            )
+            # A subquery on this customer's own declined presentations: one exclude() across the
+            # multi-valued relation would match the customer and the decline on different rows,
+            # hiding from Ben an offer Anna declined.
+            candidates = candidates.exclude(pk__in=self.declined_offers(case))
         for offer in candidates:
-            if self.fits(case, offer):
+            if self.fits(case, offer) and self.deliverable(offer):
                 return offer
         return None
 
@@ -165,13 +172,27 @@ class DefaultOfferPolicy(BaseOfferPolicy):
         offer = arm.offer
         if offer is None:
             return True, None
-        if case.customer_id is not None:
-            declined = offer.presentations.filter(
-                customer_id=case.customer_id, outcome=OfferOutcome.DECLINED
-            ).exists()
-            if declined or not self.fits(case, offer):
-                return True, None
+        if (
+            case.customer_id is not None
+            and self.declined_offers(case).filter(offer_id=offer.pk).exists()
+        ):
+            return True, None
+        if not self.fits(case, offer) or not self.deliverable(offer):
+            return True, None
         return True, offer
+
+    def declined_offers(self, case: CancellationCase) -> QuerySet[OfferPresentation, Any]:
+        """This customer's declined presentations, as ``offer_id`` values (a subquery)."""
+        from .models import OfferPresentation
+
+        return OfferPresentation.objects.filter(
+            customer_id=case.customer_id, outcome=OfferOutcome.DECLINED
+        ).values("offer_id")
+
+    def deliverable(self, offer: RetentionOffer) -> bool:
+        """An offer is a promise: shown only when the subscription backend applies it or the
+        site routes its kind to a hook or to staff (``OFFER_FULFILMENT``; docs/backends.md)."""
+        return route_for(offer) is not None
 
     def accepted_recently(self, case: CancellationCase) -> bool:
         from .models import OfferPresentation

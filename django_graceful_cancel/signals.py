@@ -1,15 +1,67 @@
 """Signals sent by the service layer after each state change.
 
-Every signal is sent inside the transaction that made the change, with ``sender`` set to the
-``CancellationCase`` class (or the model named below). A receiver that talks to the outside world
-should defer that work with ``transaction.on_commit``. Receivers must accept ``**kwargs``: new
-arguments may be added.
+Every signal here is sent **after the commit** of the transaction that made the change (at once
+when there is no transaction), with ``sender`` set to the ``CancellationCase`` class (or the model
+named below). A receiver that raises is logged with its traceback on the
+``"django_graceful_cancel"`` logger and never propagates: it cannot roll back what the customer
+(or staff) did, nor turn the page or the API response into an error, and the other receivers
+still run. Receivers must accept ``**kwargs``: new arguments may be added.
 
 Common arguments: ``case`` (the ``CancellationCase``) and ``actor`` (the user who acted, a string
 such as ``"system"``, or ``None``).
 """
 
-from django.dispatch import Signal
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import Signal as DjangoSignal
+
+logger = logging.getLogger("django_graceful_cancel")
+
+
+class Signal(DjangoSignal):
+    """A signal about a committed change: ``send()`` delivers it once the transaction commits.
+
+    Delivery is ``send_robust()``: a receiver that raises is logged (with the exception) and the
+    others still run. A transaction rolled back delivers nothing. ``send()`` returns an empty
+    list: the receivers have not run yet when it returns.
+    """
+
+    #: The signal's name in this module (set below), for the log.
+    name: str = ""
+
+    def send(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
+        transaction.on_commit(_Delivery(self, sender, named), robust=True)
+        return []
+
+    def deliver(self, sender: Any, **named: Any) -> None:
+        """Call every receiver now; log those that raise."""
+        for receiver, result in self.send_robust(sender, **named):
+            if isinstance(result, Exception):
+                logger.error(
+                    "A receiver of the %s signal raised %r; the change it was told about stands.",
+                    self.name or "graceful_cancel",
+                    result,
+                    exc_info=(type(result), result, result.__traceback__),
+                    extra={"receiver": getattr(receiver, "__qualname__", repr(receiver))},
+                )
+
+
+class _Delivery:
+    """One deferred delivery; runs at most once (a test may execute on-commit callbacks twice)."""
+
+    def __init__(self, signal: Signal, sender: Any, named: dict[str, Any]) -> None:
+        self.signal, self.sender, self.named = signal, sender, named
+        self.done = False
+
+    def __call__(self) -> None:
+        if not self.done:
+            self.done = True
+            self.signal.deliver(self.sender, **self.named)
+
 
 #: A case was created. Args: ``case``, ``actor``.
 case_started = Signal()
@@ -17,8 +69,9 @@ case_started = Signal()
 reason_recorded = Signal()
 #: The offer policy chose an offer and it was shown. Args: ``case``, ``actor``, ``presentation``.
 offer_presented = Signal()
-#: The customer accepted the offer; the backend applied it. Args: ``case``, ``actor``,
-#: ``presentation``, ``applied`` (dict the backend returned).
+#: The customer accepted the offer; the backend, the site's hook or a desk task for staff took it
+#: (docs/backends.md, "Offers"). Args: ``case``, ``actor``, ``presentation``, ``applied`` (what
+#: was done: the dict the backend or the hook returned, or the desk task's due date).
 offer_accepted = Signal()
 #: The customer declined the offer. Args: ``case``, ``actor``, ``presentation``.
 offer_declined = Signal()
@@ -59,6 +112,12 @@ followups_scheduled = Signal()
 #: Staff cancelled the case's follow-ups not sent yet (and its open call tasks). Args: ``case``,
 #: ``actor``, ``cancelled`` (how many follow-ups were cancelled).
 followups_cancelled = Signal()
+#: A desk task to apply an accepted offer (``FulfilmentTask``) was given to a staff member.
+#: Args: ``case``, ``actor``, ``task``, ``owner`` (or None when released).
+fulfilment_assigned = Signal()
+#: Staff applied an accepted offer and marked its desk task done. Args: ``case``, ``actor``,
+#: ``task`` (the ``FulfilmentTask``, with ``note``).
+offer_fulfilled = Signal()
 #: A saved case's subscription was checked N days later. Args: ``case``, ``actor``, ``check``.
 save_checked = Signal()
 #: A customer's data was exported. ``sender`` is ``PrivacyRequest``. Args: ``customer``,
@@ -71,10 +130,16 @@ customer_erased = Signal()
 cases_purged = Signal()
 
 # --- No-login declarations (services/declarations.py) -------------------------------------------
-#: A declaration arrived on the public page. ``sender`` is ``CancellationDeclaration``. Args:
-#: ``declaration``, ``case`` (the cancelled case when it was matched; when it was recorded for
-#: staff, None, or the case left open for them).
+#: A declaration that arrived on the public page has been matched (or not), right after the
+#: page answered. ``sender`` is ``CancellationDeclaration``. Args: ``declaration`` (its
+#: ``status`` says what happened: ``matched``, ``pending`` or ``recorded``), ``case`` (the
+#: cancelled case when it was matched; when it was recorded for staff, None, or the case left
+#: open for them; None while it waits for the account holder).
 declaration_received = Signal()
+#: A waiting (``pending``) declaration was made effective by the account holder's confirmation
+#: link or by staff. ``sender`` is ``CancellationDeclaration``. Args: ``declaration``, ``case``
+#: (the cancelled case, or None when there was nothing left to cancel), ``actor``.
+declaration_confirmed = Signal()
 #: The account holder said "this was not me". ``sender`` is ``CancellationDeclaration``. Args:
 #: ``declaration``, ``case`` (or None), ``reactivated`` (whether the cancellation was undone).
 declaration_disputed = Signal()
@@ -93,3 +158,9 @@ opted_out = Signal()
 #: The customer answered the satisfaction survey. Args: ``case``, ``actor``, ``score`` (0-10),
 #: ``comment``.
 survey_answered = Signal()
+
+# Each signal knows its name, for the log line of a receiver that raised.
+for _name, _value in list(globals().items()):
+    if isinstance(_value, Signal):
+        _value.name = _name
+del _name, _value

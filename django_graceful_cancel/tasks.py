@@ -15,6 +15,9 @@ from .api.idempotency import purge_expired_keys
 from .followups.tasks import send_followup, sweep_followups
 from .services import cases as cases_services
 
+# Outbound webhooks and staff alerts (docs/webhooks.md), registered the same way.
+from .webhooks.tasks import send_outbound_delivery, sweep_outbound_deliveries
+
 
 @shared_task(name="graceful_cancel.retry_provider_sync")
 def retry_provider_sync(case_pk: int) -> str:
@@ -41,6 +44,13 @@ def run_save_checks(limit: int = 500) -> int:
     return services.run_save_checks(limit=limit)
 
 
+@shared_task(name="graceful_cancel.process_declarations")
+def process_declarations(limit: int = 500) -> int:
+    """Match and acknowledge declarations of the eu profile's page that were left unprocessed
+    (the web process stopped right after answering); schedule every few minutes. Idempotent."""
+    return services.process_pending_declarations(limit=limit)
+
+
 @shared_task(name="graceful_cancel.purge_old_cases")
 def purge_old_cases() -> int:
     """Delete closed cases older than ``PURGE_AFTER_DAYS`` (does nothing when it is None)."""
@@ -55,13 +65,26 @@ def purge_idempotency_keys() -> int:
     return purge_expired_keys()
 
 
+@shared_task(name="graceful_cancel.send_feedback_digests")
+def send_feedback_digests() -> int:
+    """Send the feedback digests of ``FEEDBACK_ROUTES`` that are due (each once) and retry
+    per-case feedback a failure left pending; schedule daily (docs/messages.md)."""
+    from . import feedback
+
+    return len(feedback.send_digests())
+
+
 __all__ = [
     "abandon_stale_cases",
+    "process_declarations",
     "purge_idempotency_keys",
     "purge_old_cases",
     "retry_provider_sync",
     "run_save_checks",
+    "send_feedback_digests",
     "send_followup",
+    "send_outbound_delivery",
     "sweep_followups",
+    "sweep_outbound_deliveries",
     "sweep_provider_sync",
 ]

@@ -7,7 +7,10 @@ docs/flow.md describes each page.
 
 from django.urls import include, path
 
-from . import views
+from . import (
+    converters,  # noqa: F401  (registers the gc_reference and gc_token converters)
+    views,
+)
 
 app_name = "graceful_cancel"
 
@@ -17,13 +20,16 @@ urlpatterns = [
     path("l/", include("django_graceful_cancel.followups.urls")),
     # The eu profile's no-login "cancel contracts here" page (404 under other profiles).
     path("declare/", views.declare, name="declare"),
-    path("declare/not-me/<str:token>/", views.declaration_dispute, name="declaration_dispute"),
-    path("declare/<str:token>/", views.declaration_received, name="declaration_received"),
-    path("<str:reference>/", views.offer, name="offer"),
-    path("<str:reference>/accept/", views.accept, name="accept"),
-    path("<str:reference>/confirm/", views.confirm, name="confirm"),
-    path("<str:reference>/done/", views.done, name="done"),
-    path("<str:reference>/receipt.txt", views.receipt, name="receipt"),
-    path("<str:reference>/saved/", views.saved, name="saved"),
-    path("<str:reference>/reactivate/", views.reactivate, name="reactivate"),
+    path("declare/not-me/<gc_token:token>/", views.declaration_dispute, name="declaration_dispute"),
+    path(
+        "declare/confirm/<gc_token:token>/", views.declaration_confirm, name="declaration_confirm"
+    ),
+    path("declare/<gc_token:token>/", views.declaration_received, name="declaration_received"),
+    path("<gc_reference:reference>/", views.offer, name="offer"),
+    path("<gc_reference:reference>/accept/", views.accept, name="accept"),
+    path("<gc_reference:reference>/confirm/", views.confirm, name="confirm"),
+    path("<gc_reference:reference>/done/", views.done, name="done"),
+    path("<gc_reference:reference>/receipt.txt", views.receipt, name="receipt"),
+    path("<gc_reference:reference>/saved/", views.saved, name="saved"),
+    path("<gc_reference:reference>/reactivate/", views.reactivate, name="reactivate"),
 ]

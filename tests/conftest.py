@@ -15,8 +15,29 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
+from hypothesis import settings as hypothesis_settings
 
 from tests.support.workers import CELERY_APP, CeleryWorkerProcess, use_celery_broker
+
+# Hypothesis profiles (the state machine in tests/reliability/). "ci", the default: derandomised,
+# so every run of `make test` tries the same examples and a failure reproduces anywhere. "long"
+# (`make reliability`: pytest -m reliability --hypothesis-profile=long): randomised and longer, to
+# search for new failures; a failure prints the blob that replays it (@reproduce_failure). Neither
+# writes an example database into the checkout (database=None), so a failure found once cannot
+# make every later run in that checkout fail.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, database=None, deadline=None, max_examples=40, stateful_step_count=20
+)
+hypothesis_settings.register_profile(
+    "long",
+    derandomize=False,
+    database=None,
+    deadline=None,
+    max_examples=400,
+    stateful_step_count=40,
+    print_blob=True,
+)
+hypothesis_settings.load_profile("ci")
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:

@@ -27,6 +27,10 @@ INSTALLED_APPS = [
     "anymail",
     "django_graceful_cancel",
     "tests.testapp",
+    # Three more host sites, each with its own subscription shape (tests/hosts/).
+    "tests.hosts.magazine",
+    "tests.hosts.gym",
+    "tests.hosts.saas",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +118,9 @@ GRACEFUL_CANCEL = {
     "ACCOUNT_URL": "testapp:account",
     # Links in follow-ups (unsubscribe, survey, reactivate) point here.
     "SITE_URL": "http://testserver",
+    # The model backend applies pauses, extensions and downgrades; the shipped catalogue's other
+    # offers become desk tasks for staff, as docs/backends.md tells such a site.
+    "OFFER_FULFILMENT": {"discount": "staff", "free_feature": "staff", "consultation": "staff"},
 }
 
 LOGGING = {"version": 1, "disable_existing_loggers": False}

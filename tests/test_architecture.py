@@ -38,6 +38,9 @@ LAYERS: list[tuple[str, list[str]]] = [
             "followups.urls",
             "followups.tasks",
             "followups.receivers",
+            "webhooks.tasks",
+            "webhooks.receivers",
+            "webhooks.checks",
             "backends.stripe.webhooks",
             "forms",
             # Deprecated import paths kept for one release (each re-exports and warns).
@@ -50,10 +53,27 @@ LAYERS: list[tuple[str, list[str]]] = [
             "stripe_webhooks",
         ],
     ),
-    ("services", ["services", "followups", "policies", "analytics", "feedback"]),
+    (
+        "services",
+        ["services", "followups", "policies", "analytics", "feedback", "webhooks", "alerts"],
+    ),
     ("backends and rendering", ["backends", "rendering", "priority", "compliance"]),
     ("models", ["models", "migrations"]),
-    ("foundation", ["conf", "choices", "exceptions", "signals", "catalogue", "sites", "__init__"]),
+    (
+        "foundation",
+        [
+            "conf",
+            "choices",
+            "exceptions",
+            "signals",
+            "catalogue",
+            "sites",
+            "dates",
+            "client_ip",
+            "converters",
+            "__init__",
+        ],
+    ),
 ]
 
 

@@ -36,19 +36,21 @@ def listen() -> Iterator[Callable[[Signal], list[dict[str, Any]]]]:
 
 
 def test_cancelling_and_scheduling_followups_from_the_desk_send_signals(
-    customer, staff_user, catalogue, listen
+    customer, staff_user, catalogue, listen, django_capture_on_commit_callbacks
 ):
     case, _ = services.start_case(customer)
     services.confirm_cancellation(case)
     scheduled = listen(signals.followups_scheduled)
     cancelled = listen(signals.followups_cancelled)
 
-    count = services.cancel_followups(case, actor=staff_user)
+    with django_capture_on_commit_callbacks(execute=True):  # signals follow the commit
+        count = services.cancel_followups(case, actor=staff_user)
     assert [(c["sender"], c["case"].pk, c["actor"], c["cancelled"]) for c in cancelled] == [
         (CancellationCase, case.pk, staff_user, count)
     ]
     FollowUp.objects.filter(case=case).delete()  # staff start the sequence again
-    created = services.schedule_followups(case, actor=staff_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = services.schedule_followups(case, actor=staff_user)
     assert created > 0
     [call] = scheduled
     assert (call["sender"], call["case"].pk, call["actor"]) == (

@@ -107,7 +107,7 @@ def test_an_old_urlconf_still_includes_the_link_pages() -> None:
     with pytest.warns(DeprecationWarning, match=r"django_graceful_cancel\.followups\.urls"):
         patterns, app_name, namespace = include("django_graceful_cancel.link_urls")
         names = [pattern.name for pattern in patterns.urlpatterns]
-    assert names == ["link_unsubscribe", "link_survey", "link_reactivate"]
+    assert names == ["link_unsubscribe", "link_survey", "link_reactivate", "link_export"]
     assert (app_name, namespace) == (None, None)
 
 

@@ -61,11 +61,14 @@ def alice_cases(customer: Any, staff_user: Any, catalogue: Any) -> list[Cancella
 # --- export ------------------------------------------------------------------------------------
 
 
-def test_export_has_everything_and_is_recorded(customer, staff_user, alice_cases):
+def test_export_has_everything_and_is_recorded(
+    customer, staff_user, alice_cases, django_capture_on_commit_callbacks
+):
     with_signal: list[dict] = []
     signals.customer_exported.connect(receiver := lambda **kw: with_signal.append(kw))
     try:
-        data = services.export_customer_data(customer, actor=staff_user)
+        with django_capture_on_commit_callbacks(execute=True):  # signals follow the commit
+            data = services.export_customer_data(customer, actor=staff_user)
     finally:
         signals.customer_exported.disconnect(receiver)
     json.dumps(data)  # JSON-ready

@@ -13,7 +13,7 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.dispatch import Signal
-from django.test import override_settings
+from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from django_graceful_cancel import services, signals
@@ -40,6 +40,9 @@ pytestmark = pytest.mark.django_db
 
 @contextmanager
 def capture(signal: Signal):
+    """The calls ``signal`` makes to a receiver while the block runs. Signals reach receivers
+    after the commit, which a test's transaction never reaches: the block runs the on-commit
+    callbacks it registered as it ends, as a commit would."""
     calls: list[dict[str, Any]] = []
 
     def receiver(**kwargs: Any) -> None:
@@ -47,7 +50,8 @@ def capture(signal: Signal):
 
     signal.connect(receiver)
     try:
-        yield calls
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            yield calls
     finally:
         signal.disconnect(receiver)
 

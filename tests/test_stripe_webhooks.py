@@ -79,14 +79,17 @@ def sent() -> Any:
 # --- services ----------------------------------------------------------------------------------
 
 
-def test_open_case_becomes_cancelled_and_its_offer_declined(customer, catalogue, sent):
+def test_open_case_becomes_cancelled_and_its_offer_declined(
+    customer, catalogue, sent, django_capture_on_commit_callbacks
+):
     case = make_case(customer)
     offer = RetentionOffer.objects.get(slug="discount-30-3m")
     OfferPresentation.objects.create(case=case, offer=offer, customer=customer)
     end = timezone.now() + timedelta(days=20)
-    result = services.record_external_cancellation(
-        "sub_ext", immediately=False, effective_at=end, event_id="evt_1"
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # signals follow the commit
+        result = services.record_external_cancellation(
+            "sub_ext", immediately=False, effective_at=end, event_id="evt_1"
+        )
     case.refresh_from_db()
     assert result == case
     assert case.status == CaseStatus.CANCELLED
@@ -102,10 +105,11 @@ def test_open_case_becomes_cancelled_and_its_offer_declined(customer, catalogue,
     assert sent["case_cancelled"][0]["source"] == "stripe"
 
 
-def test_same_event_twice_is_recorded_once(customer, sent):
+def test_same_event_twice_is_recorded_once(customer, sent, django_capture_on_commit_callbacks):
     case = make_case(customer)
-    for _ in range(2):
-        services.record_external_cancellation("sub_ext", immediately=True, event_id="evt_dup")
+    with django_capture_on_commit_callbacks(execute=True):  # signals follow the commit
+        for _ in range(2):
+            services.record_external_cancellation("sub_ext", immediately=True, event_id="evt_dup")
     assert kinds(case) == [EventKind.CANCELLED]
     assert len(sent["case_cancelled"]) == 1
 
@@ -119,7 +123,9 @@ def test_reactivated_case_is_cancelled_again(customer):
     assert case.events.get().data["previous_status"] == CaseStatus.REACTIVATED
 
 
-def test_pending_sync_is_completed_by_the_providers_word(customer, sent):
+def test_pending_sync_is_completed_by_the_providers_word(
+    customer, sent, django_capture_on_commit_callbacks
+):
     end = timezone.now() + timedelta(days=20)
     case = make_case(
         customer,
@@ -128,7 +134,8 @@ def test_pending_sync_is_completed_by_the_providers_word(customer, sent):
         effective_mode=EffectiveMode.PERIOD_END,
         effective_at=end,
     )
-    services.record_external_cancellation("sub_ext", immediately=False, effective_at=end)
+    with django_capture_on_commit_callbacks(execute=True):  # signals follow the commit
+        services.record_external_cancellation("sub_ext", immediately=False, effective_at=end)
     case.refresh_from_db()
     assert case.provider_sync == SyncStatus.SYNCED
     assert case.events.get().data["change"] == "sync_completed"
@@ -136,7 +143,7 @@ def test_pending_sync_is_completed_by_the_providers_word(customer, sent):
     assert cases_services.pending_sync_cases() == []
 
 
-def test_cancelled_case_ended_early_at_stripe(customer, sent):
+def test_cancelled_case_ended_early_at_stripe(customer, sent, django_capture_on_commit_callbacks):
     case = make_case(
         customer,
         status=CaseStatus.CANCELLED,
@@ -144,7 +151,8 @@ def test_cancelled_case_ended_early_at_stripe(customer, sent):
         effective_mode=EffectiveMode.PERIOD_END,
         effective_at=timezone.now() + timedelta(days=20),
     )
-    services.record_external_cancellation("sub_ext", immediately=True, event_id="evt_3")
+    with django_capture_on_commit_callbacks(execute=True):  # signals follow the commit
+        services.record_external_cancellation("sub_ext", immediately=True, event_id="evt_3")
     case.refresh_from_db()
     assert case.effective_mode == EffectiveMode.IMMEDIATELY
     assert case.effective_at <= timezone.now()
@@ -152,7 +160,9 @@ def test_cancelled_case_ended_early_at_stripe(customer, sent):
     assert sent["external"][0]["change"] == "ended_early"
 
 
-def test_echo_of_the_flows_own_cancellation_records_nothing(customer, sent):
+def test_echo_of_the_flows_own_cancellation_records_nothing(
+    customer, sent, django_capture_on_commit_callbacks
+):
     end = timezone.now() + timedelta(days=20)
     case = make_case(
         customer,
@@ -161,14 +171,18 @@ def test_echo_of_the_flows_own_cancellation_records_nothing(customer, sent):
         effective_mode=EffectiveMode.PERIOD_END,
         effective_at=end,
     )
-    services.record_external_cancellation("sub_ext", immediately=False, effective_at=end)
+    with django_capture_on_commit_callbacks(execute=True):  # signals follow the commit
+        services.record_external_cancellation("sub_ext", immediately=False, effective_at=end)
     assert kinds(case) == []
     assert sent["external"] == [] and sent["case_cancelled"] == []
 
 
-def test_saved_case_keeps_its_status_and_records_the_change(customer, sent):
+def test_saved_case_keeps_its_status_and_records_the_change(
+    customer, sent, django_capture_on_commit_callbacks
+):
     case = make_case(customer, status=CaseStatus.SAVED)
-    services.record_external_cancellation("sub_ext", immediately=True, event_id="evt_4")
+    with django_capture_on_commit_callbacks(execute=True):  # signals follow the commit
+        services.record_external_cancellation("sub_ext", immediately=True, event_id="evt_4")
     case.refresh_from_db()
     assert case.status == CaseStatus.SAVED
     assert kinds(case) == [EventKind.EXTERNAL_CHANGE]
@@ -181,14 +195,17 @@ def test_no_case_for_the_subscription_is_none(db):
     assert services.record_external_reactivation("sub_unknown") is None
 
 
-def test_renewal_at_stripe_reactivates_a_cancelled_case(customer, sent):
+def test_renewal_at_stripe_reactivates_a_cancelled_case(
+    customer, sent, django_capture_on_commit_callbacks
+):
     case = make_case(
         customer,
         status=CaseStatus.CANCELLED,
         provider_sync=SyncStatus.SYNCED,
         effective_at=timezone.now() + timedelta(days=20),
     )
-    services.record_external_reactivation("sub_ext", event_id="evt_5")
+    with django_capture_on_commit_callbacks(execute=True):  # signals follow the commit
+        services.record_external_reactivation("sub_ext", event_id="evt_5")
     case.refresh_from_db()
     assert case.status == CaseStatus.REACTIVATED
     assert case.provider_sync == SyncStatus.SYNCED

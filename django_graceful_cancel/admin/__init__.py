@@ -4,4 +4,11 @@ Every change staff make here goes through the service layer (``services``), whic
 staff member in the case's timeline; the admin never saves a case itself.
 """
 
-from . import cases, catalogue, declarations, desk  # noqa: F401  (registers the model admins)
+from . import (  # noqa: F401  (registers the model admins)
+    cases,
+    catalogue,
+    declarations,
+    desk,
+    fulfilment,
+    webhooks,
+)

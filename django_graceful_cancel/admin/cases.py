@@ -34,6 +34,7 @@ from ..models import (
     CancellationCase,
     CaseEvent,
     ExperimentAssignment,
+    FulfilmentTask,
     OfferPresentation,
     Reason,
     SaveCheck,
@@ -175,6 +176,19 @@ class OfferInline(ReadOnlyInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("offer")
+
+
+class FulfilmentInline(ReadOnlyInline):
+    """The accepted offer staff apply, if it is one (admin/fulfilment.py lists them all)."""
+
+    model = FulfilmentTask
+    fk_name = "case"
+    fields = ("offer", "status", "due_at", "owner", "done_at", "done_by", "note")
+    show_change_link = True
+    verbose_name_plural = _("offer to apply")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("offer", "owner", "done_by")
 
 
 class NoteInline(ReadOnlyInline):
@@ -428,7 +442,14 @@ class CancellationCaseAdmin(admin.ModelAdmin):
     )
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
-        return [OfferInline, *_followup_inlines(), NoteInline, SaveCheckInline, TimelineInline]
+        return [
+            OfferInline,
+            FulfilmentInline,
+            *_followup_inlines(),
+            NoteInline,
+            SaveCheckInline,
+            TimelineInline,
+        ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (

@@ -1,14 +1,22 @@
 """No-login cancellation declarations (the eu profile's public page), for staff to read.
 
 Declarations are written by ``services.declarations`` only; staff find here the ones recorded for
-them (``status="recorded"``: not matched, or not applicable automatically) and the disputed ones,
-and settle them through the linked case.
+them (``status="recorded"``: not matched, or not applicable automatically), the ones waiting for
+the account holder (``pending``: an immediate termination) and the disputed ones, and settle them
+through the linked case. "Apply" (permission to change declarations) makes a waiting declaration
+effective once staff have checked, with the account holder, that it is theirs.
 """
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from .. import services
+from ..exceptions import GracefulCancelError
 from ..models import CancellationDeclaration
 from .desk import ReadOnlyAdmin
 
@@ -31,3 +39,28 @@ class CancellationDeclarationAdmin(ReadOnlyAdmin):
     date_hierarchy = "received_at"
     show_full_result_count = False
     exclude = ("access_token", "dispute_token", "client_hash")
+    actions = ["apply_declarations"]
+
+    def has_apply_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("graceful_cancel.change_cancellationdeclaration")
+
+    @admin.action(
+        description=_("Apply: the account holder confirmed it to us"), permissions=["apply"]
+    )
+    def apply_declarations(self, request: HttpRequest, queryset: QuerySet) -> None:
+        applied, failed = 0, []
+        for declaration in queryset.order_by("pk"):
+            try:
+                services.confirm_declaration(declaration, actor=request.user)
+            except GracefulCancelError as error:
+                failed.append(f"{declaration.reference}: {error.message}")
+            else:
+                applied += 1
+        if applied:
+            self.message_user(
+                request,
+                gettext("%(count)d declaration(s) applied.") % {"count": applied},
+                messages.SUCCESS,
+            )
+        for line in failed[:10]:
+            self.message_user(request, line, messages.WARNING)

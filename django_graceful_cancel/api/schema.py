@@ -7,7 +7,15 @@ header on POSTs and, for request bodies, that unknown fields are refused. Withou
 the same and ``schema/`` answers 501; ``extend_schema`` and friends below become no-ops.
 
 This module imports nothing else of the API: ``serializers``, ``views`` and ``idempotency`` import
-it. A request serializer says it refuses unknown fields with ``refuses_unknown_fields = True``.
+it. A request serializer says it refuses unknown fields with ``refuses_unknown_fields = True``, and
+states rules across its fields with ``schema_constraints`` (JSON Schema fragments, all of which a
+body must match).
+
+The schema also states what the API refuses, so that clients and fuzzers need not find out:
+request strings carry no NUL (``NO_NUL_PATTERN``: PostgreSQL cannot store it, DRF refuses it with
+a 400), and a ``PhoneNumberField`` is ``format: phone``, a number written with digits, spaces and
+the usual punctuation, with a country code (``+``) unless ``GRACEFUL_CANCEL["PHONE_REGION"]``
+names a region (the service checks the number itself: ``services.inputs.check_phone``).
 """
 
 from __future__ import annotations
@@ -76,6 +84,26 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(
         help_text=_("Human-readable message, in the request's language.")
     )
+
+
+#: The pattern of every request string without a pattern of its own: no NUL character.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
+def phone_pattern() -> str:
+    """What a phone number field accepts, as a pattern: empty, or digits, spaces and ``().-/``
+    after a ``+`` (optional when ``PHONE_REGION`` is set)."""
+    from ..conf import app_settings
+
+    plus = r"\+?" if app_settings.PHONE_REGION else r"\+"
+    return rf"^$|^{plus}[0-9][0-9 ().\/-]*$"
+
+
+class PhoneNumberField(serializers.CharField):
+    """A phone number as typed; documented as ``format: phone`` with ``phone_pattern()``. Whether
+    it is a number at all is the service's rule (``services.inputs.check_phone``)."""
+
+    schema_format = "phone"
 
 
 #: Header clients send on POSTs to make a retry safe (see api/idempotency.py).
@@ -196,7 +224,23 @@ if HAS_SPECTACULAR:
             self, serializer: Any, direction: str, bypass_extensions: bool = False
         ) -> dict[str, Any]:
             result = super()._map_serializer(serializer, direction, bypass_extensions)
-            if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
+            if direction != "request":
+                return result
+            if getattr(serializer, "refuses_unknown_fields", False):
                 # Unknown fields are a 400: say so, so generated clients and fuzzers know.
                 result["additionalProperties"] = False
+            constraints = getattr(serializer, "schema_constraints", None)
+            if constraints:
+                # Rules across fields (JSON Schema fragments the serializer declares).
+                result["allOf"] = list(constraints)
+            properties = result.get("properties", {})
+            for name, field in getattr(serializer, "fields", {}).items():
+                prop = properties.get(name)
+                if not isinstance(prop, dict):
+                    continue
+                if getattr(field, "schema_format", None) == "phone":
+                    prop.update(format="phone", pattern=phone_pattern())
+                elif prop.get("type") == "string" and not {"enum", "format", "pattern"} & set(prop):
+                    # DRF refuses a NUL in any string (400): say so.
+                    prop["pattern"] = NO_NUL_PATTERN
             return result

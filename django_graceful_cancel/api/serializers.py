@@ -8,6 +8,7 @@ by the serializer field's ``error_messages`` where it has one for the error's co
 from __future__ import annotations
 
 import functools
+import logging
 import zoneinfo
 from collections.abc import Mapping
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError
 from django.template import TemplateDoesNotExist
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
@@ -23,7 +25,9 @@ from ..choices import CaseStatus, Channel, EffectiveMode, OfferKind, OfferOutcom
 from ..exceptions import InvalidInput
 from ..models import CancellationCase, OfferPresentation, Reason
 from ..services import flow
-from .schema import extend_schema_field
+from .schema import PhoneNumberField, extend_schema_field
+
+logger = logging.getLogger("django_graceful_cancel")
 
 
 def input_errors(
@@ -102,6 +106,25 @@ class CatalogueChoiceField(serializers.ChoiceField):
 
 
 class RecordReasonSerializer(StrictSerializer):
+    #: ``flow.check_reason``'s consent rule, for the schema (api/schema.py): with consent, a
+    #: channel named in the body that reaches the customer by phone needs a number. (A body that
+    #: leaves the channel out keeps the case's, which the same rule then applies to.)
+    schema_constraints = [
+        {
+            "anyOf": [
+                {"not": {"required": ["contact_consent"]}},
+                {"properties": {"contact_consent": {"enum": [False]}}},
+                {"not": {"required": ["preferred_channel"]}},
+                {
+                    "properties": {
+                        "preferred_channel": {"not": {"enum": sorted(flow.PHONE_CHANNELS)}}
+                    }
+                },
+                {"required": ["contact_phone"], "properties": {"contact_phone": {"minLength": 1}}},
+            ]
+        }
+    ]
+
     reason = CatalogueChoiceField(
         choices=[],
         required=False,
@@ -132,11 +155,15 @@ class RecordReasonSerializer(StrictSerializer):
         default=False,
         help_text=_("The customer agrees to follow-up messages."),
     )
-    contact_phone = serializers.CharField(
+    contact_phone = PhoneNumberField(
         max_length=flow.PHONE_MAX_LENGTH,
         required=False,
         allow_blank=True,
-        help_text=_("Phone number for SMS, WhatsApp or a call."),
+        help_text=_(
+            "Phone number for SMS, WhatsApp or a call, with its country code (e.g. +34 600 123 "
+            "456) unless the site sets a phone region; stored in E.164. Required with consent "
+            "when the channel is SMS, WhatsApp or a call."
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -239,6 +266,21 @@ class ReasonSerializer(serializers.Serializer):
     follow_up_question = serializers.CharField(source="localized_follow_up_question")
 
 
+class FulfilmentSerializer(serializers.Serializer):
+    """Who applies the offer when a person does: what the customer is told (docs/backends.md)."""
+
+    by = serializers.ChoiceField(
+        choices=[("staff", _("Staff"))], help_text=_("Who applies the offer: the site's staff.")
+    )
+    due_business_days = serializers.IntegerField(
+        help_text=_("Business days staff have to apply it.")
+    )
+    due_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("When staff apply it by; null until the offer is accepted.")
+    )
+    message = serializers.CharField(help_text=_("What to tell the customer, in their language."))
+
+
 class OfferSerializer(serializers.Serializer):
     """The one offer shown to a case, and what the customer did with it."""
 
@@ -253,6 +295,48 @@ class OfferSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=OfferOutcome.choices)
     presented_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
+    fulfilment = serializers.SerializerMethodField()
+
+    @extend_schema_field(FulfilmentSerializer(allow_null=True))
+    def get_fulfilment(self, presentation: OfferPresentation) -> dict[str, Any] | None:
+        """Null when the subscription backend or the site's code applies the offer at once;
+        else who applies it and by when."""
+        from ..dates import format_date
+        from ..services.fulfilment import promise_for
+
+        promise = promise_for(presentation)
+        if promise is None:
+            return None
+        if promise.due_at is not None:
+            date = format_date(promise.due_at, presentation.case)
+            message = (
+                ngettext(
+                    "Our team applies this offer for you within %(days)s business day, by "
+                    "%(date)s. You don't need to do anything.",
+                    "Our team applies this offer for you within %(days)s business days, by "
+                    "%(date)s. You don't need to do anything.",
+                    promise.due_business_days,
+                )
+                if promise.due_business_days
+                else gettext(
+                    "Our team applies this offer for you by %(date)s. You don't need to do "
+                    "anything."
+                )
+            ) % {"days": promise.due_business_days, "date": date}
+        else:
+            message = ngettext(
+                "If you accept, our team applies it for you within %(days)s business day.",
+                "If you accept, our team applies it for you within %(days)s business days.",
+                promise.due_business_days,
+            ) % {"days": promise.due_business_days}
+        return {
+            "by": "staff",
+            "due_business_days": promise.due_business_days,
+            "due_at": serializers.DateTimeField().to_representation(promise.due_at)
+            if promise.due_at
+            else None,
+            "message": str(message),
+        }
 
 
 class CaseSummarySerializer(serializers.Serializer):
@@ -292,13 +376,23 @@ class CaseSerializer(CaseSummarySerializer):
         )
     )
     def get_message(self, case: CancellationCase) -> str:
+        """The copy the offer page shows, with the same context: when the subscription ends
+        (``effective_at``, ``ends_later``), in the customer's time zone."""
         from ..rendering import render_message
+        from ..services.cases import flow_message_context
 
         try:
-            return render_message(case, "flow_message", channel="page").text
+            return render_message(
+                case, "flow_message", channel="page", extra_context=flow_message_context(case)
+            ).text
         except TemplateDoesNotExist:
             # No "flow_message" copy in the database nor in the templates: say nothing rather
             # than fail the whole response.
+            return ""
+        except Exception:
+            # A broken copy must not turn a committed change (a confirmed cancellation) into a
+            # 500: the response goes out without the message, and the error is logged.
+            logger.exception("The flow message of case %s failed to render", case.reference)
             return ""
 
 

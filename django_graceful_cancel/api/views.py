@@ -27,7 +27,6 @@ from rest_framework.decorators import action
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -37,10 +36,18 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .. import __version__, analytics
-from ..exceptions import BackendError, GracefulCancelError, InvalidInput, UnknownReason
+from ..converters import REFERENCE_PATTERN
+from ..exceptions import (
+    BackendError,
+    GracefulCancelError,
+    InvalidInput,
+    OfferNotApplicable,
+    UnknownReason,
+)
 from ..models import CancellationCase, Reason
 from ..services import flow
 from .idempotency import idempotent
+from .parsers import JSONParser
 from .permissions import CanViewAllCases, IsCustomer, can_view_all_cases
 from .schema import (
     HAS_SPECTACULAR,
@@ -103,6 +110,9 @@ def as_api_exception(exc: BaseException) -> BaseException:
         # The provider's own message may be technical or internal: log it, show ours.
         logger.warning("Subscription backend error in the API: %s (%s)", exc, exc.code)
         error = ProviderUnavailable if exc.transient else ProviderRefused
+        if isinstance(exc, OfferNotApplicable) or exc.code == OfferNotApplicable.code:
+            # Ours to word: the offer cannot be applied, and retrying will not change that.
+            return error(detail=OfferNotApplicable.default_message, code=OfferNotApplicable.code)
         return error(code=exc.code)
     if isinstance(exc, GracefulCancelError):
         # InvalidTransition, NoActiveSubscription and any future refusal of the domain.
@@ -249,8 +259,9 @@ class CaseViewSet(GracefulCancelAPIView, viewsets.GenericViewSet):
     """
 
     lookup_field = "reference"
-    # Anything but a slash, so that every reference (even a mistyped one) gets the API's 404.
-    lookup_value_regex = "[^/]+"
+    # What a reference can look like (converters.py); any other path under cases/ (a NUL byte,
+    # an encoded "/") reaches NotFoundView, the API's JSON 404, without touching the database.
+    lookup_value_regex = REFERENCE_PATTERN
     pagination_class = CasePagination
     serializer_class = CaseSerializer
     query_serializer_classes = {"list": CaseFilterSerializer}

@@ -9,6 +9,10 @@ A backend owns its settings: it declares them in ``options`` (``conf.Option``), 
 call when it is the configured backend (``conf.Configurable``; docs/backends.md, "Writing a
 backend").
 
+A backend says what it can do (``capabilities()``) before anything is promised to a customer: the
+offer policy shows an offer only when the backend applies its kind itself (``can_apply``) or the
+site has a fulfilment route for it (``services.fulfilment``; docs/backends.md, "Offers").
+
 Backends raise ``exceptions.BackendError`` for any failure; ``transient=False`` tells the service
 layer a retry will not help. They never change cases: the service layer does that.
 """
@@ -18,7 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.core.checks import CheckMessage
 
 from ..conf import Configurable, Option
 
@@ -36,30 +42,92 @@ ACTIVE_STATUSES = Option(
 
 @dataclass(frozen=True)
 class SubscriptionInfo:
-    """What the app needs to know about one subscription, whatever stores it."""
+    """What the app needs to know about one subscription, whatever stores it.
+
+    The pages, the API and the case's snapshot read every field but ``extra``; docs/backends.md
+    ("What a backend returns") says which reads which.
+    """
 
     #: Stable reference the backend can find the subscription by again (stored on the case).
     reference: str
+    #: The plan's name, as the customer knows it ("Standard").
     plan: str = ""
     #: Machine name of the plan (what a downgrade offer's "plan" parameter names).
     plan_code: str = ""
+    #: What the customer pays per ``interval``, in ``currency`` (None when unknown).
     price: Decimal | None = None
+    #: ISO 4217 code ("EUR"); shown next to the price.
     currency: str = ""
+    #: "month", "year"...; prices are counted per month on the dashboard.
     interval: str = ""
+    #: When the subscription started (for tenure), aware.
     started_at: datetime | None = None
+    #: End of the paid period, aware: a cancellation "at the period end" takes effect then.
     current_period_end: datetime | None = None
+    #: Whether there is anything to cancel; an inactive subscription sends the customer to
+    #: "nothing to cancel".
     is_active: bool = True
-    #: The subscription is already set to end at the period end.
+    #: The subscription is already set to end (its renewal is stopped): a second cancellation is
+    #: refused as "already cancelled".
     cancel_at_period_end: bool = False
+    #: Anything else the backend wants to keep (Stripe: ``status``, ``item_id``, ``customer``).
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do for the subscriptions it is configured for.
+
+    The service layer and the offer policy ask before they promise anything to a customer; the
+    system checks report a configuration under which the backend cannot do what it must.
+    """
+
+    #: Offer kinds (``choices.OfferKind`` values) that ``apply_offer`` applies itself. Any other
+    #: kind is shown only when the site has a fulfilment route for it (``OFFER_FULFILMENT``).
+    offer_kinds: frozenset[str] = frozenset()
+    #: It can stop the renewal but keep access until the paid period ends.
+    cancel_at_period_end: bool = True
+    #: It can end access at once.
+    cancel_now: bool = True
+    #: It can undo a cancellation that has not taken effect yet.
+    reactivate: bool = True
+    #: A cancellation stops the renewal: nothing charges the customer again. A backend without it
+    #: cannot be used (the model backend's check says ``graceful_cancel.E010``).
+    stop_renewal: bool = True
+
+    def applies(self, kind: str) -> bool:
+        return kind in self.offer_kinds
 
 
 class BaseSubscriptionBackend(Configurable):
     """Subclass and implement the methods below; see docs/backends.md for a worked example."""
 
+    #: Offer kinds ``apply_offer`` applies. Declare the kinds your ``apply_offer`` really applies:
+    #: any other kind is offered only through a fulfilment route (a hook or a desk task).
+    applies_offers: ClassVar[frozenset[str]] = frozenset()
+
     #: Whether the backend can stop renewal but keep access until the period ends. Backends that
     #: cannot (a model with no field to remember it) cancel at once, and the case says so.
     supports_period_end_cancel: bool = True
+
+    def capabilities(self) -> Capabilities:
+        """What this backend can do, as configured; the default reads ``applies_offers`` and
+        ``supports_period_end_cancel``."""
+        return Capabilities(
+            offer_kinds=frozenset(self.applies_offers),
+            cancel_at_period_end=bool(self.supports_period_end_cancel),
+        )
+
+    def can_apply(self, offer: RetentionOffer) -> bool:
+        """Whether ``apply_offer`` applies this very offer (its kind, and its parameters where the
+        backend needs them: a downgrade's plan must exist). Reads only; never writes."""
+        return self.capabilities().applies(offer.kind)
+
+    def offer_problems(self, offer: RetentionOffer) -> list[CheckMessage]:
+        """System check messages about an active offer of the catalogue this backend would apply
+        but cannot as configured (a downgrade to a plan that does not exist). May read the
+        database; called by the catalogue check (``graceful_cancel.W011``)."""
+        return []
 
     def get_active_subscription(self, customer: Any) -> SubscriptionInfo | None:
         """The customer's current subscription, or None when they have none to cancel."""
@@ -80,9 +148,12 @@ class BaseSubscriptionBackend(Configurable):
     def apply_offer(
         self, reference: str, offer: RetentionOffer, *, case: CancellationCase
     ) -> dict[str, Any]:
-        """Apply an accepted offer; return what was done (stored on the presentation).
+        """Apply an accepted offer of a kind in ``capabilities().offer_kinds``; return what was
+        done (stored on the presentation as ``applied``, read by the saved page).
 
-        The default records the offer and changes nothing: a host grants such offers through
-        the ``offer_accepted`` signal. Backends override it for the kinds they can apply.
+        Called inside the transaction that saves the case, and only for offers ``can_apply``
+        accepts: offers of other kinds go to the site's fulfilment route instead. Raise
+        ``BackendError`` to refuse (``transient=False`` when a retry cannot help). The keys the
+        pages read are listed in docs/backends.md ("What apply_offer returns").
         """
         return {"kind": offer.kind, "applied_by": "signal"}

@@ -1,9 +1,10 @@
-"""Signed, expiring, single-purpose links for follow-ups: unsubscribe, survey, reactivate.
+"""Signed, expiring, single-purpose links for follow-ups: unsubscribe, survey, reactivate, and the
+customer's data export of the good-bye package.
 
 A token is ``django.core.signing`` data signed with a salt per purpose, so a survey token can
 never unsubscribe and an unsubscribe token can never reactivate. Tokens expire after
-``LINK_MAX_AGE_DAYS``. They carry the case's primary key and, for a per-channel unsubscribe, the
-channel; nothing personal.
+``LINK_MAX_AGE_DAYS``; an export token after ``GOODBYE["export_link_days"]``. They carry the
+case's primary key and, for a per-channel unsubscribe, the channel; nothing personal.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.core import signing
 from django.urls import reverse
 
 from ..conf import app_settings
+from ..rendering import goodbye_settings
 from ..sites import absolute, site_name, site_url
 
 if TYPE_CHECKING:
@@ -25,15 +27,17 @@ __all__ = [
     "InvalidLink",
     "MessageLinks",
     "absolute",
+    "export_link",
     "links_for",
     "make_token",
+    "max_age_days",
     "read_token",
     "site_name",
     "site_url",
     "url_for",
 ]
 
-PURPOSES = ("unsubscribe", "survey", "reactivate")
+PURPOSES = ("unsubscribe", "survey", "reactivate", "export")
 
 
 class InvalidLink(Exception):
@@ -59,9 +63,16 @@ def make_token(purpose: str, case_pk: int, *, channel: str = "") -> str:
     return signing.dumps(data, salt=_salt(purpose), compress=True)
 
 
+def max_age_days(purpose: str) -> int:
+    """How many days a link made for ``purpose`` works."""
+    if purpose == "export":
+        return int(goodbye_settings().get("export_link_days") or 7)
+    return int(app_settings.LINK_MAX_AGE_DAYS)
+
+
 def read_token(purpose: str, token: str) -> dict[str, Any]:
     """``{"case": pk, "channel": "" or a channel}``; raises ``InvalidLink``."""
-    max_age = int(app_settings.LINK_MAX_AGE_DAYS) * 86400
+    max_age = max_age_days(purpose) * 86400
     try:
         data = signing.loads(token, salt=_salt(purpose), max_age=max_age)
     except signing.SignatureExpired as error:
@@ -86,6 +97,8 @@ class MessageLinks:
     unsubscribe_channel: str
     survey: str
     reactivate: str
+    #: The customer's own data (the good-bye package), or "" when the site offers no export.
+    export: str = ""
 
     def as_context(self) -> dict[str, str]:
         return {
@@ -93,7 +106,16 @@ class MessageLinks:
             "unsubscribe_channel_url": self.unsubscribe_channel,
             "survey_url": self.survey,
             "reactivate_url": self.reactivate,
+            "export_url": self.export,
         }
+
+
+def export_link(case: CancellationCase) -> str:
+    """The signed link to the customer's data export, or "" when ``GOODBYE["export"]`` is off or
+    the case has no customer (any more)."""
+    if not goodbye_settings().get("export") or case.pk is None or case.customer_id is None:
+        return ""
+    return url_for("export", case.pk)
 
 
 def links_for(case: CancellationCase, channel: str) -> MessageLinks:
@@ -102,4 +124,5 @@ def links_for(case: CancellationCase, channel: str) -> MessageLinks:
         unsubscribe_channel=url_for("unsubscribe", case.pk, channel=channel),
         survey=url_for("survey", case.pk),
         reactivate=url_for("reactivate", case.pk),
+        export=export_link(case),
     )

@@ -39,6 +39,9 @@ def refusal(followup: FollowUp) -> tuple[str, str] | None:
         is_opted_out = opted_out(case.customer_id, followup.channel)
     if is_opted_out:
         return FollowUpStatus.SKIPPED, "opted out"
+    if followup.stage == "survey" and case.survey_answered_at is not None:
+        # Answered already (the confirmation invites it): asking again would only nag.
+        return FollowUpStatus.SKIPPED, "survey already answered"
     return None
 
 

@@ -17,6 +17,10 @@ cancellation, may be fractional), ``channel`` ("preferred" or a channel name), `
 only to customers who agreed to follow-ups) and ``template`` (the message stage to render;
 defaults to ``stage``). The delay is multiplied by ``FOLLOWUP_SECONDS_PER_DAY`` / 86400, which is
 how the demo plays a 30-day sequence in seconds.
+
+Sequences know the reason: a reason where trying to save the customer is wrong (its
+``offer_allowed`` is off, as for a closing business) gets no win-back, whatever the setting
+says (``WINBACK_STAGES``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..choices import Channel
 from ..conf import app_settings
+from ..services.inputs import is_valid_phone
 
 if TYPE_CHECKING:
     from ..models import CancellationCase
@@ -40,6 +45,10 @@ DEFAULT_SEQUENCE: list[dict[str, Any]] = [
     {"stage": "survey", "days": 7, "channel": "preferred", "consent": True},
     {"stage": "winback", "days": 30, "channel": "preferred", "consent": True},
 ]
+
+#: Stages (and templates) that try to win the customer back: never planned for a reason whose
+#: ``offer_allowed`` is off.
+WINBACK_STAGES = frozenset({"winback"})
 
 PREFERRED = "preferred"
 _STEP_KEYS = {"stage", "days", "channel", "consent", "template"}
@@ -110,23 +119,34 @@ def sequence_for(case: CancellationCase) -> list[Step]:
 def resolve_channel(case: CancellationCase, step: Step) -> str:
     """The channel a step goes out on.
 
-    SMS, WhatsApp and calls need the customer's consent and a phone number, else email: a
+    SMS, WhatsApp and calls need the customer's consent and a valid phone number, else email: a
     customer who did not tick the box declined to be contacted, so the channel they picked next to
-    it (and any number they typed) is not used.
+    it (and any number they typed) is not used; a number that cannot be reached (one stored
+    before numbers were checked, say) would send the message nowhere.
     """
     channel = case.preferred_channel if step.channel == PREFERRED else step.channel
     if channel in (Channel.SMS, Channel.WHATSAPP, Channel.PHONE) and not (
-        case.contact_consent and case.contact_phone
+        case.contact_consent and is_valid_phone(case.contact_phone)
     ):
         return Channel.EMAIL
     return channel or Channel.EMAIL
 
 
+def saving_allowed(case: CancellationCase) -> bool:
+    """Whether trying to win this customer back is right: not for a reason whose
+    ``offer_allowed`` is off (a closing business)."""
+    reason = case.reason
+    return reason is None or reason.offer_allowed
+
+
 def plan(case: CancellationCase, *, start: datetime) -> list[tuple[Step, str, datetime]]:
     """(step, channel, due time) for every step this case should get."""
     planned = []
+    winback_allowed = saving_allowed(case)
     for step in sequence_for(case):
         if step.consent and not case.contact_consent:
+            continue
+        if not winback_allowed and {step.stage, step.template} & WINBACK_STAGES:
             continue
         planned.append((step, resolve_channel(case, step), start + step.delay))
     return planned

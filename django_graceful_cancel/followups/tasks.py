@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import shared_task
+from celery import current_app, shared_task
+from celery.app import default_app
 
 from . import outbox
-from .dispatch import BaseDispatcher
+from .dispatch import BaseDispatcher, CeleryStatus
 
 logger = logging.getLogger("django_graceful_cancel")
 
@@ -64,3 +65,20 @@ class CeleryDispatcher(BaseDispatcher):
     def dispatch(self, pks: list[int]) -> None:
         for pk in pks:
             enqueue_followup(pk)
+
+
+def celery_status() -> CeleryStatus:
+    """Whether this process runs a Celery app of the site's own with a broker configured.
+
+    Celery's ``current_app`` always exists: without an app of the site's own it is Celery's
+    built-in fallback ("default", which would publish to a local AMQP broker nobody runs). An
+    app of the site's own has a broker when its configuration names one (``broker_url``, or
+    ``CELERY_BROKER_URL`` with the usual Django set-up) or when it runs tasks eagerly.
+    """
+    app = current_app._get_current_object()
+    fallback = default_app._get_current_object()
+    if app is fallback and app.main == "default" and not app.set_as_current:
+        return CeleryStatus(installed=True)
+    conf = app.conf
+    has_broker = bool(conf.broker_url or conf.broker_write_url or conf.task_always_eager)
+    return CeleryStatus(installed=True, has_app=True, has_broker=has_broker)

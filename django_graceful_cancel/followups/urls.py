@@ -3,10 +3,12 @@
 
 from django.urls import path
 
+from .. import converters  # noqa: F401  (registers the gc_token converter)
 from . import views
 
 urlpatterns = [
-    path("unsubscribe/<str:token>/", views.unsubscribe, name="link_unsubscribe"),
-    path("survey/<str:token>/", views.survey, name="link_survey"),
-    path("reactivate/<str:token>/", views.reactivate, name="link_reactivate"),
+    path("unsubscribe/<gc_token:token>/", views.unsubscribe, name="link_unsubscribe"),
+    path("survey/<gc_token:token>/", views.survey, name="link_survey"),
+    path("reactivate/<gc_token:token>/", views.reactivate, name="link_reactivate"),
+    path("export/<gc_token:token>/", views.export, name="link_export"),
 ]

@@ -1,4 +1,5 @@
-"""Pages behind the signed links in follow-ups: unsubscribe, survey, reactivate.
+"""Pages behind the signed links in follow-ups: unsubscribe, survey, reactivate, and the
+customer's data export of the good-bye package.
 
 No login is needed: the signed token is the credential, and it only allows its one purpose
 (see links.py). A tampered or expired token gets a clear page (status 400 or 410). GET pages
@@ -8,11 +9,15 @@ RFC 8058 one-click POST mailbox providers send to the ``List-Unsubscribe`` addre
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext
+from django.utils import translation
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -21,8 +26,9 @@ from ..choices import CaseStatus, Channel
 from ..conf import app_settings
 from ..exceptions import InvalidTransition
 from ..models import CancellationCase
+from ..rendering import goodbye_settings
 from .actions import answer_survey, opt_out
-from .links import InvalidLink, read_token
+from .links import InvalidLink, max_age_days, read_token
 
 #: How link actions appear on the timeline.
 LINK_ACTOR = "customer (link)"
@@ -34,12 +40,17 @@ def _base_context() -> dict[str, Any]:
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200):
-    return render(
-        request,
-        f"django_graceful_cancel/links/{template}",
-        {**_base_context(), **context},
-        status=status,
-    )
+    # A link page speaks the case's language (the one its message was written in), not the
+    # browser's: the customer clicked it from that message.
+    case = context.get("case")
+    language = getattr(case, "language", "") or translation.get_language()
+    with translation.override(language):
+        return render(
+            request,
+            f"django_graceful_cancel/links/{template}",
+            {**_base_context(), **context},
+            status=status,
+        )
 
 
 def _resolve(request: HttpRequest, purpose: str, token: str) -> tuple[Any, HttpResponse | None]:
@@ -107,7 +118,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
                 context["done"] = True
             else:
                 context.update(
-                    error=gettext("Please choose a score from 0 to 10."),
+                    error=gettext_lazy("Please choose a score from 0 to 10."),
                     comment=comment,
                 )
                 return _render(request, "survey.html", context, status=400)
@@ -135,3 +146,31 @@ def reactivate(request: HttpRequest, token: str) -> HttpResponse:
         else:
             context["done"] = True
     return _render(request, "reactivate.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def export(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's own data, as a JSON file (the good-bye package; docs/messages.md).
+
+    GET shows a button (mail scanners follow links, and every export is recorded in the privacy
+    log); the POST from it downloads the file. ``GOODBYE["export_extra"]`` adds the site's own
+    data about the customer under ``"site"``.
+    """
+    found, error = _resolve(request, "export", token)
+    if error is not None:
+        return error
+    case, _channel = found
+    goodbye = goodbye_settings()
+    if not goodbye.get("export") or case.customer is None:
+        return _render(request, "invalid.html", {"reason": "invalid"}, status=404)
+    if request.method != "POST":
+        return _render(request, "export.html", {"case": case, "days": max_age_days("export")})
+    data = services.export_customer_data(case.customer, actor=LINK_ACTOR)
+    if goodbye.get("export_extra"):
+        data["site"] = import_string(goodbye["export_extra"])(case.customer)
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{case.reference}-data.json"'
+    return response

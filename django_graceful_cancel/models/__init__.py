@@ -11,8 +11,11 @@ from .desk import (
     SaveCheck,
     StaffNote,
 )
+from .feedback import FeedbackDelivery
 from .followups import CallTask, DeliveryEvent, FollowUp, OptOut
+from .fulfilment import FulfilmentTask
 from .idempotency import IdempotencyKey
+from .webhooks import OutboundDelivery, WebhookEndpoint
 
 __all__ = [
     "CallTask",
@@ -22,15 +25,19 @@ __all__ = [
     "DeliveryEvent",
     "ExperimentAssignment",
     "ExperimentVariant",
+    "FeedbackDelivery",
     "FollowUp",
+    "FulfilmentTask",
     "IdempotencyKey",
     "MessageTemplate",
     "OfferExperiment",
     "OfferPresentation",
     "OptOut",
+    "OutboundDelivery",
     "PrivacyRequest",
     "Reason",
     "RetentionOffer",
     "SaveCheck",
     "StaffNote",
+    "WebhookEndpoint",
 ]

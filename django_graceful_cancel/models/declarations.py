@@ -2,8 +2,9 @@
 
 A declaration is what a person sent through the public page, kept as received: the law asks the
 site to acknowledge it, with the date and time of receipt, whatever happens next. The service
-layer (services/declarations.py) matches it to a subscription and cancels it, or records it for
-staff when it cannot.
+layer (services/declarations.py) matches it to the account whose own email it gives, cancels at
+the period end, waits for the account holder or staff when it would end a subscription at once,
+or records it for staff.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class CancellationDeclaration(models.Model):
         _("status"),
         max_length=16,
         choices=DeclarationStatus.choices,
-        default=DeclarationStatus.RECORDED,
+        default=DeclarationStatus.RECEIVED,
     )
     # What the person typed, kept verbatim.
     name = models.CharField(_("name"), max_length=200)
@@ -76,6 +77,15 @@ class CancellationDeclaration(models.Model):
         help_text=_("Set when not applied automatically."),
     )
     disputed_at = models.DateTimeField(_("disputed"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(
+        _("confirmed"),
+        null=True,
+        blank=True,
+        help_text=_("When the account holder or staff made a waiting declaration effective."),
+    )
+    # When the acknowledgement left for ``email`` (None: not sent, e.g. too many to that
+    # address); the per-address mail limit counts these.
+    acknowledged_at = models.DateTimeField(_("acknowledgement sent"), null=True, blank=True)
     # Secret link keys: the acknowledgement page (the declarant) and "this was not me" (the
     # account holder). Random rather than signed so staff can revoke one by changing it.
     access_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)

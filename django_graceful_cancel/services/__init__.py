@@ -41,12 +41,18 @@ _EXPORTS: dict[str, str] = {
     "set_root_cause": ".cases",
     "add_note": ".desk",
     "mark_call_done": ".desk",
+    "mark_fulfilment_done": ".fulfilment",
+    "assign_fulfilment_task": ".fulfilment",
     "schedule_followups": ".desk",
     "cancel_followups": ".desk",
     "check_save": ".desk",
     "run_save_checks": ".desk",
     # The eu profile's declaration page.
     "declare_cancellation": ".declarations",
+    "receive_declaration": ".declarations",
+    "process_declaration": ".declarations",
+    "process_pending_declarations": ".declarations",
+    "confirm_declaration": ".declarations",
     "dispute_declaration": ".declarations",
     # Changes reported by the billing provider.
     "record_external_cancellation": ".external",
@@ -68,12 +74,14 @@ __all__ = [
     "accept_offer",
     "add_note",
     "answer_survey",
+    "assign_fulfilment_task",
     "assign_owner",
     "cancel_followups",
     "cancel_now",
     "check_save",
     "complete_call",
     "confirm_cancellation",
+    "confirm_declaration",
     "declare_cancellation",
     "decline_offer",
     "dispute_declaration",
@@ -81,10 +89,14 @@ __all__ = [
     "erase_customer",
     "export_customer_data",
     "mark_call_done",
+    "mark_fulfilment_done",
     "opt_out",
     "present_offer",
+    "process_declaration",
+    "process_pending_declarations",
     "purge_cases",
     "reactivate",
+    "receive_declaration",
     "record_external_cancellation",
     "record_external_reactivation",
     "record_reason",
@@ -129,7 +141,14 @@ if TYPE_CHECKING:
         set_root_cause,
         start_case,
     )
-    from .declarations import declare_cancellation, dispute_declaration
+    from .declarations import (
+        confirm_declaration,
+        declare_cancellation,
+        dispute_declaration,
+        process_declaration,
+        process_pending_declarations,
+        receive_declaration,
+    )
     from .desk import (
         add_note,
         cancel_followups,
@@ -140,4 +159,5 @@ if TYPE_CHECKING:
     )
     from .external import record_external_cancellation, record_external_reactivation
     from .flow import cancel_now, submit_reason
+    from .fulfilment import assign_fulfilment_task, mark_fulfilment_done
     from .privacy import erase_customer, export_customer_data, purge_cases

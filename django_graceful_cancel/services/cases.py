@@ -22,7 +22,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
-from .. import signals
+from .. import dates, signals
 from ..backends import get_backend
 from ..backends.base import SubscriptionInfo
 from ..choices import (
@@ -38,8 +38,9 @@ from ..conf import app_settings
 from ..exceptions import BackendError, InvalidTransition, NoActiveSubscription, UnknownReason
 from ..models import CancellationCase, OfferPresentation, Reason
 from ..policies import decide_offer, get_offer_policy
-from . import experiments
+from . import experiments, fulfilment
 from .core import Actor, lock_case, record, require, transition
+from .inputs import phone_or_empty, storable
 
 logger = logging.getLogger("django_graceful_cancel")
 
@@ -95,10 +96,12 @@ def start_case(
     time_zone: str = "",
     compliance_profile: str | None = None,
     actor: Actor = None,
+    reference: str | None = None,
 ) -> tuple[CancellationCase, bool]:
     """Open a case for the customer's active subscription, or return the open one.
 
     Returns ``(case, created)``. Raises ``NoActiveSubscription`` when there is nothing to cancel.
+    ``reference`` names a new case (a declaration's, so its sender holds one reference only).
     """
     existing = (
         CancellationCase.objects.filter(customer=customer, status=CaseStatus.OPEN)
@@ -131,11 +134,14 @@ def start_case(
         customer=customer,
         subscription_ref=info.reference,
         language=(language or translation.get_language() or "")[:16],
-        time_zone=time_zone[:64],
+        # Dates are shown in this zone: one the system does not know is left out.
+        time_zone=dates.known_zone(time_zone),
         compliance_profile=compliance_profile or app_settings.COMPLIANCE_PROFILE,
         effective_mode=app_settings.DEFAULT_EFFECTIVE,
         **_snapshot(info),
     )
+    if reference:
+        case.reference = reference
     _refresh_priority(case)
     try:
         with transaction.atomic():
@@ -178,16 +184,15 @@ def record_reason(
         case = lock_case(case)
         require(case, [CaseStatus.OPEN], "case_not_open")
         case.reason = reason_obj
-        case.reason_detail = (detail or "").strip()[:DETAIL_MAX_LENGTH]
+        case.reason_detail = storable((detail or "").strip())[:DETAIL_MAX_LENGTH]
         if preferred_channel:
             case.preferred_channel = preferred_channel
         if contact_consent and not case.contact_consent:
             case.contact_consent_at = timezone.now()
         case.contact_consent = bool(contact_consent)
-        # A phone number is only kept for a customer who agreed to be contacted.
-        case.contact_phone = (
-            contact_phone[:PHONE_MAX_LENGTH] if contact_consent and contact_phone else ""
-        )
+        # A phone number is only kept for a customer who agreed to be contacted, and only a
+        # valid one, in E.164 (services/inputs.py): anything else would be "sent" nowhere.
+        case.contact_phone = phone_or_empty(contact_phone) if contact_consent else ""
         _refresh_priority(case)
         case.save()
         record(
@@ -230,6 +235,16 @@ def present_offer(case: CancellationCase, *, actor: Actor = None) -> OfferPresen
         arm = experiments.draw_arm(case)
         offer = decide_offer(get_offer_policy(), case, arm=arm)
         experiments.store_arm(arm)
+        if offer is not None and fulfilment.route_for(offer) is None:
+            # An offer is a promise: a replaceable policy cannot show one that neither the
+            # backend nor the site's OFFER_FULFILMENT routes would apply (check W010).
+            logger.warning(
+                "The offer policy chose %s for case %s, but nobody applies %r offers: not shown.",
+                offer.slug,
+                case.reference,
+                offer.kind,
+            )
+            offer = None
         if offer is None:
             return None
         presentation = OfferPresentation.objects.create(
@@ -261,16 +276,30 @@ def _pending_presentation(case: CancellationCase) -> OfferPresentation:
 
 
 def accept_offer(case: CancellationCase, *, actor: Actor = None) -> CancellationCase:
-    """Accept the offer shown: the backend applies it and the case is saved.
+    """Accept the offer shown: it is applied by its route and the case is saved.
 
-    If the backend fails, nothing changes and ``BackendError`` propagates: the customer can try
-    again or cancel; an accepted offer that was never applied would be a broken promise.
+    The route (``services.fulfilment``) is the backend when it applies the offer itself, else the
+    site's hook or a desk task for staff, in this transaction. If applying fails, nothing changes
+    and ``BackendError`` propagates: ``transient=True`` when trying again may work,
+    ``transient=False`` (``OfferNotApplicable`` among others) when it cannot; either way the
+    customer can still cancel, and an accepted offer is never a broken promise.
     """
     with transaction.atomic():
         case = lock_case(case)
         require(case, [CaseStatus.OPEN], "case_not_open")
         presentation = _pending_presentation(case)
-        applied = get_backend().apply_offer(case.subscription_ref, presentation.offer, case=case)
+        try:
+            applied = fulfilment.fulfil(case, presentation, actor=actor)
+        except BackendError as error:
+            logger.warning(
+                "Offer %s could not be applied to case %s (%s, %s): %s",
+                presentation.offer.slug,
+                case.reference,
+                error.code,
+                "transient" if error.transient else "permanent",
+                error,
+            )
+            raise
         now = timezone.now()
         presentation.outcome = OfferOutcome.ACCEPTED
         presentation.decided_at = now
@@ -377,6 +406,23 @@ def effective_for(
     return EffectiveMode.IMMEDIATELY, now
 
 
+def effective_date(case: CancellationCase) -> datetime:
+    """When the case's cancellation takes effect: the recorded date once it is confirmed, else
+    the date confirming it now would set (``effective_for``: what the pages and the API show
+    before the customer confirms)."""
+    if case.status != CaseStatus.OPEN and case.effective_at is not None:
+        return case.effective_at
+    return effective_for(case.period_end, case.effective_mode)[1]
+
+
+def flow_message_context(case: CancellationCase) -> dict[str, Any]:
+    """What the "flow_message" copy needs besides the case, the same for the offer page and the
+    API's ``message``: ``effective_at`` (``effective_date``) and ``ends_later`` (it falls on a
+    later day than today, in the customer's time zone)."""
+    effective_at = effective_date(case)
+    return {"effective_at": effective_at, "ends_later": dates.is_after_today(effective_at, case)}
+
+
 def cancel_locked(
     case: CancellationCase,
     allowed: Iterable[str],
@@ -449,10 +495,23 @@ def _sync_when_committed(case: CancellationCase, *, actor: Actor, outer: bool) -
 
 def _confirm_to_customer(case: CancellationCase) -> None:
     """Schedule the follow-up sequence in this transaction; the confirmation row is dispatched
-    on commit (services/followups.py), so a mail failure never undoes the cancellation."""
+    on commit (followups/dispatch.py), so a mail failure never undoes the cancellation.
+
+    Scheduling runs in a savepoint: if it fails (a sequence setting the checks missed, a
+    database error), that is logged with its traceback and the cancellation still stands;
+    staff can schedule the follow-ups from the desk.
+    """
     from ..followups.outbox import schedule_sequence
 
-    schedule_sequence(case)
+    try:
+        with transaction.atomic():
+            schedule_sequence(case)
+    except Exception:
+        logger.exception(
+            "Could not schedule the follow-ups of case %s; the cancellation stands, and staff "
+            "can schedule them from the desk",
+            case.reference,
+        )
 
 
 def _stop_followups(case: CancellationCase, why: str) -> None:
@@ -473,9 +532,25 @@ def retry_provider_sync(
 
 
 def _sync(case: CancellationCase, *, actor: Actor) -> None:
-    """Ask the backend to apply the case's status; record success or failure, never raise."""
-    backend = get_backend()
+    """Ask the backend to apply the case's status; record success or failure, never raise.
+
+    Runs after the commit of the change it applies, in the request that made it: whatever
+    fails here (a ``BackendError``, or anything else a backend raises, such as an
+    ``ImproperlyConfigured`` field path) leaves the case as committed, with its sync pending
+    for ``retry_provider_sync``; an error that is not a ``BackendError`` is logged with its
+    traceback and flags the case for staff at once (``needs_attention``).
+    """
     try:
+        _try_sync(case, actor=actor)
+    except Exception:
+        # Recording the failure failed too (the database went away...): the case is still
+        # committed with its sync pending, and the sweep retries it.
+        logger.exception("Could not record the provider sync of case %s", case.reference)
+
+
+def _try_sync(case: CancellationCase, *, actor: Actor) -> None:
+    try:
+        backend = get_backend()
         with transaction.atomic():
             locked = lock_case(case)
             if locked.provider_sync != SyncStatus.PENDING:
@@ -516,11 +591,30 @@ def _sync(case: CancellationCase, *, actor: Actor) -> None:
                 actor=actor,
                 data={"status": locked.status},
             )
-    except BackendError as error:
-        logger.warning("Subscription backend failed for case %s: %s", case.reference, error)
+    except Exception as raised:
+        if isinstance(raised, BackendError):
+            error = raised
+            logger.warning("Subscription backend failed for case %s: %s", case.reference, error)
+        else:
+            # Not the provider saying no: a bug or a misconfiguration, which no retry fixes
+            # until someone looks. Logged with the traceback, and flagged at once.
+            logger.exception(
+                "Subscription backend raised %s for case %s; the case stays as the customer "
+                "left it, with its provider sync pending",
+                type(raised).__name__,
+                case.reference,
+            )
+            error = BackendError(
+                f"{type(raised).__name__}: {raised}", code="backend_crashed", transient=False
+            )
+            error.__cause__ = raised
         with transaction.atomic():
             locked = lock_case(case)
             locked.provider_sync_attempts += 1
+            if not isinstance(raised, BackendError):
+                locked.provider_sync_attempts = max(
+                    locked.provider_sync_attempts, app_settings.PROVIDER_SYNC_MAX_ATTEMPTS
+                )
             locked.provider_sync_error = str(error)[:2000]
             locked.provider_sync_next_at = timezone.now() + sync_backoff(
                 locked.provider_sync_attempts
@@ -573,13 +667,19 @@ def sync_backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** min(max(attempts - 1, 0), 11)), timedelta(days=1))
 
 
-def reactivate(case: CancellationCase, *, actor: Actor = None) -> CancellationCase:
-    """Undo a cancellation before it takes effect (one click from the confirmation)."""
+def reactivate(
+    case: CancellationCase, *, actor: Actor = None, after_effect: bool = False
+) -> CancellationCase:
+    """Undo a cancellation before it takes effect (one click from the confirmation).
+
+    ``after_effect=True`` undoes it even once it has taken effect: for a cancellation the
+    customer never sent (``services.declarations.dispute_declaration``).
+    """
     outer = _outer_transaction_open()
     with transaction.atomic():
         case = lock_case(case)
         require(case, [CaseStatus.CANCELLED], "case_not_cancelled")
-        if not case.can_reactivate:
+        if not case.can_reactivate and not after_effect:
             raise InvalidTransition(code="reactivation_window_closed")
         # Always ask the provider, even when the cancellation's own sync is still pending: a
         # cancel that timed out may have been applied there all the same, and backends'

@@ -7,7 +7,9 @@ Each service function that changes a case does the same three things, in one tra
 2. ``transition`` (or ``require`` when the status does not change): a conditional ``UPDATE ...
    WHERE status IN (...)``, so a database without row locks still never applies a transition
    twice;
-3. ``record``: append the timeline event and send the matching signal.
+3. ``record``: append the timeline event and send the matching signal, which reaches its
+   receivers only once the transaction commits (``signals.Signal``): a receiver that raises is
+   logged and can never roll the change back.
 
 Service modules import these public names; nothing private crosses a module boundary.
 """
@@ -22,6 +24,7 @@ from django.utils import timezone
 
 from ..exceptions import InvalidTransition
 from ..models import CancellationCase, CaseEvent
+from ..webhooks.outbox import enqueue_for_event
 
 #: Who acted: a user, a label such as ``"system"`` or ``"stripe"``, or None (the system).
 Actor = Any
@@ -77,8 +80,13 @@ def record(
     """Append the timeline event ``kind`` and send ``signal`` about it.
 
     The signal carries ``sender=CancellationCase``, ``case``, ``actor`` and ``signal_kwargs``.
+    Its receivers run after the commit (at once outside a transaction), each guarded: one that
+    raises is logged with the exception and never undoes the change nor fails the request.
     """
     event = case.log(kind, actor=actor, data=data)
+    # Outbound webhooks and staff alerts (issue 18): their outbox rows join this transaction,
+    # so a change that rolls back sends nothing; they leave after the commit (webhooks/outbox.py).
+    enqueue_for_event(case, event)
     if signal is not None:
         signal.send(sender=CancellationCase, case=case, actor=actor, **signal_kwargs)
     return event

@@ -41,6 +41,7 @@ from .cases import (
     start_case,
 )
 from .core import Actor
+from .inputs import check_phone, check_text
 
 __all__ = [
     "DETAIL_MAX_LENGTH",
@@ -107,12 +108,23 @@ def check_reason(
     """The answer to the reason step, checked; raises ``InvalidInput`` naming every bad field.
 
     * ``reason``: empty, or an active reason of the catalogue (a slug or a ``Reason``);
-    * ``contact_phone``: required with consent when the channel (``preferred_channel``, else the
-      case's ``current_channel``) reaches the customer by phone: SMS, WhatsApp or a call.
+    * ``detail``: free text without NUL or lone surrogates (``inputs.check_text``);
+    * ``contact_phone``: empty, or a valid phone number (``inputs.check_phone``: parsed with
+      ``phonenumbers``, returned in E.164); required with consent when the channel
+      (``preferred_channel``, else the case's ``current_channel``) reaches the customer by
+      phone: SMS, WhatsApp or a call.
 
     Only reads. Types and lengths are the caller's to parse (form or serializer fields).
     """
     errors: dict[str, list[FieldError]] = {}
+
+    def check(field: str, rule: Any, value: Any) -> Any:
+        try:
+            return rule(value, field=field)
+        except InvalidInput as error:
+            errors.update(error.errors)
+            return ""
+
     try:
         found = resolve_reason(reason)
         if found is not None and not found.is_active:
@@ -120,15 +132,21 @@ def check_reason(
     except UnknownReason as error:
         errors["reason"] = [FieldError(error.code, error.message)]
         found = None
-    phone = (contact_phone or "").strip()
+    detail = check("detail", check_text, (detail or "").strip())
+    phone = check("contact_phone", check_phone, contact_phone)
     channel = preferred_channel or current_channel
-    if contact_consent and channel in PHONE_CHANNELS and not phone:
+    if (
+        contact_consent
+        and channel in PHONE_CHANNELS
+        and not phone
+        and "contact_phone" not in errors
+    ):
         errors["contact_phone"] = [FieldError("phone_required", PHONE_REQUIRED)]
     if errors:
         raise InvalidInput(errors)
     return ReasonAnswer(
         reason=found,
-        detail=(detail or "").strip(),
+        detail=detail,
         preferred_channel=preferred_channel or None,
         contact_consent=bool(contact_consent),
         contact_phone=phone,

@@ -28,6 +28,7 @@ from ..models import (
     CancellationDeclaration,
     CaseEvent,
     FollowUp,
+    FulfilmentTask,
     IdempotencyKey,
     OfferPresentation,
     PrivacyRequest,
@@ -100,6 +101,15 @@ def export_customer_data(customer: Any, *, actor: Actor) -> dict[str, Any]:
     notes: dict[int, list] = {}
     for note in StaffNote.objects.filter(case_id__in=case_ids):
         notes.setdefault(note.case_id, []).append({"at": note.created_at, "note": note.body})
+    offer_tasks = {
+        task.case_id: {
+            "status": task.status,
+            "due_at": task.due_at,
+            "done_at": task.done_at,
+            "note": task.note,
+        }
+        for task in FulfilmentTask.objects.filter(case_id__in=case_ids)
+    }
     followups = _followups_of(case_ids)
     declarations = _declarations_of(customer.pk, case_ids).values(
         "reference",
@@ -133,6 +143,7 @@ def export_customer_data(customer: Any, *, actor: Actor) -> dict[str, Any]:
                 "offer": offers.get(case.pk),
                 "timeline": events.get(case.pk, []),
                 "staff_notes": notes.get(case.pk, []),
+                "offer_task": offer_tasks.get(case.pk),
                 "follow_ups": followups.get(case.pk, []),
             }
             for case in cases
@@ -218,6 +229,8 @@ def erase_customer(customer: Any, *, actor: Actor) -> PrivacyRequest:
             )
         OfferPresentation.objects.filter(case_id__in=case_ids).update(customer=None)
         StaffNote.objects.filter(case_id__in=case_ids).update(body="")
+        # What staff wrote applying an accepted offer (services/fulfilment.py).
+        FulfilmentTask.objects.filter(case_id__in=case_ids).update(note="")
         # The timeline is append-only for everything except erasure, which the law puts first.
         events = list(CaseEvent.objects.filter(case_id__in=case_ids).only("pk", "data", "actor"))
         for event in events:

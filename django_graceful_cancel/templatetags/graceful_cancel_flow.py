@@ -8,6 +8,8 @@ from typing import Any
 from django import template
 from django.utils.dateparse import parse_datetime
 
+from .. import dates
+
 register = template.Library()
 
 
@@ -17,6 +19,25 @@ def gc_datetime(value: Any) -> datetime | Any:
     if isinstance(value, str):
         return parse_datetime(value) or value
     return value
+
+
+@register.filter
+def gc_date(value: Any, case: Any = None) -> str:
+    """A date as the customer reads it: ``{{ case.effective_at|gc_date:case }}``.
+
+    In the case's time zone when it has one, otherwise in the current zone and then followed by
+    the zone's name ("3 June 2025 (UTC)"). Takes datetimes, dates and ISO 8601 strings (such as
+    ``presentation.applied.paused_until``); None or a missing value gives "". Use it for every
+    date shown to a customer: pages, the API's message, the receipt and the emails.
+    """
+    return dates.format_date(value, case)
+
+
+@register.filter
+def gc_when(value: Any, case: Any = None) -> str:
+    """A date and time with its zone's name: ``{{ case.cancelled_at|gc_when:case }}`` gives
+    "3 June 2025, 14:00 (CEST)" (the case's time zone when it has one, else the current one)."""
+    return dates.format_datetime(value, case)
 
 
 @register.filter

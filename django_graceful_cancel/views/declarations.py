@@ -1,24 +1,71 @@
-"""The eu profile's no-login declaration pages ("cancel contracts here"), docs/compliance.md."""
+"""The eu profile's no-login declaration pages ("cancel contracts here"), docs/compliance.md.
+
+The page answers before it looks anything up: the declaration is stored, the browser is sent to
+its acknowledgement, and only once that answer has gone out (``close()`` of the response, which
+the WSGI or ASGI server calls after sending it) is the declaration matched and acknowledged by
+email (``services.process_declaration``). So neither the answer nor its timing tells the sender
+whether an account matched.
+"""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+import logging
+from collections.abc import Callable
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .. import services
+from ..client_ip import client_ip
 from ..compliance import rules_for
-from ..exceptions import RateLimited
+from ..exceptions import BackendError, InvalidTransition, RateLimited
+from ..followups.links import InvalidLink
 from ..forms import DeclarationForm
 from ..models import CancellationDeclaration
+from ..services.declarations import read_confirmation_token
 from .pages import problem_page, render_page
+
+logger = logging.getLogger("django_graceful_cancel")
 
 
 def _declarations_enabled() -> None:
     if not rules_for().declaration_page:
         raise Http404
+
+
+class RedirectThen(HttpResponseRedirect):
+    """A redirect that runs ``then`` once the server has sent it.
+
+    Servers call ``close()`` after the last byte went out (PEP 3333; Django's ASGI handler does
+    the same), and Django's test client calls it too. ``then`` runs before ``request_finished``
+    so it uses the request's database connection; it must not raise.
+    """
+
+    def __init__(self, redirect_to: str, then: Callable[[], None]) -> None:
+        super().__init__(redirect_to)
+        self.then: Callable[[], None] | None = then
+
+    def close(self) -> None:
+        then, self.then = self.then, None
+        try:
+            if then is not None:
+                then()
+        finally:
+            super().close()
+
+
+def _process(pk: int) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            services.process_declaration(pk)
+        except Exception:  # the sweep retries it; the sender has their receipt already
+            logger.exception("Could not process cancellation declaration %s", pk)
+
+    return run
 
 
 @require_http_methods(["GET", "POST"])
@@ -29,7 +76,7 @@ def declare(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            declaration = services.declare_cancellation(
+            declaration = services.receive_declaration(
                 name=data["name"],
                 email=data["email"],
                 contract=data.get("contract") or "",
@@ -37,7 +84,7 @@ def declare(request: HttpRequest) -> HttpResponse:
                 extraordinary_reason=data.get("extraordinary_reason") or "",
                 requested_end_date=data.get("requested_end_date"),
                 language=translation.get_language(),
-                client=request.META.get("REMOTE_ADDR", ""),
+                client=client_ip(request),
             )
         except RateLimited:
             return problem_page(
@@ -50,16 +97,21 @@ def declare(request: HttpRequest) -> HttpResponse:
                 ),
                 status=429,
             )
-        return redirect("graceful_cancel:declaration_received", token=declaration.access_token)
+        location = reverse(
+            "graceful_cancel:declaration_received", kwargs={"token": declaration.access_token}
+        )
+        return RedirectThen(location, _process(declaration.pk))
     status = 400 if form.errors else 200
     return render_page(request, "declaration/form.html", {"form": form}, status=status)
 
 
 def declaration_received(request: HttpRequest, token: str) -> HttpResponse:
-    """The acknowledgement: date and time of receipt and the end date, to print or keep."""
-    declaration = get_object_or_404(
-        CancellationDeclaration.objects.select_related("case"), access_token=token
-    )
+    """The acknowledgement: what the sender typed and the date and time of receipt, to print.
+
+    Nothing here depends on whether, or to what, the declaration was matched: the details of a
+    contract go only to the account's own address.
+    """
+    declaration = get_object_or_404(CancellationDeclaration, access_token=token)
     return render_page(request, "declaration/received.html", {"declaration": declaration})
 
 
@@ -72,3 +124,30 @@ def declaration_dispute(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         declaration = services.dispute_declaration(declaration)
     return render_page(request, "declaration/dispute.html", {"declaration": declaration})
+
+
+@require_http_methods(["GET", "POST"])
+def declaration_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The account holder confirms an immediate termination from the link sent to the account's
+    own address. GET shows the button (mail scanners follow links); POST confirms."""
+    try:
+        declaration = read_confirmation_token(token)
+    except InvalidLink as error:
+        status = 410 if error.reason == "expired" else 400
+        return render_page(request, "links/invalid.html", {"reason": error.reason}, status)
+    if request.method == "POST":
+        try:
+            declaration = services.confirm_declaration(declaration)
+        except InvalidTransition:
+            declaration.refresh_from_db()  # confirmed, disputed or settled meanwhile: say so
+        except BackendError:
+            return problem_page(
+                request,
+                _("Please try again in a few minutes"),
+                _(
+                    "We cannot reach our billing system right now, so nothing was changed. "
+                    "Please open the link again in a few minutes."
+                ),
+                status=503,
+            )
+    return render_page(request, "declaration/confirm.html", {"declaration": declaration})

@@ -15,20 +15,27 @@ from datetime import datetime
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import services
+from .. import dates, services
 from ..backends import get_backend
 from ..choices import CaseStatus, OfferOutcome
 from ..compliance import rules_for
-from ..exceptions import BackendError, InvalidTransition, NoActiveSubscription
+from ..exceptions import (
+    BackendError,
+    InvalidTransition,
+    NoActiveSubscription,
+    OfferNotApplicable,
+)
 from ..forms import ReasonForm
 from ..models import CancellationCase, OfferPresentation
 from ..rendering import render_message
-from ..services import flow
+from ..services import flow, fulfilment
+from ..services.cases import flow_message_context
 from .pages import problem_page, render_page
 
 #: The page that shows a case in each status.
@@ -134,7 +141,7 @@ def start(request: HttpRequest) -> HttpResponse:
         "form": form,
         "subscription": info,
         "effective_at": effective_at,
-        "ends_later": timezone.localdate(effective_at) > timezone.localdate(),
+        "ends_later": dates.is_after_today(effective_at),
         "rules": rules,
     }
     return render_page(request, "start.html", context, status=400 if form.errors else 200)
@@ -143,7 +150,11 @@ def start(request: HttpRequest) -> HttpResponse:
 def _start(request: HttpRequest) -> CancellationCase | HttpResponse:
     try:
         case, _created = flow.start_case(
-            request.user, language=translation.get_language(), actor=request.user
+            request.user,
+            language=translation.get_language(),
+            # The browser's zone (flow.js fills it in), so dates read right for the customer.
+            time_zone=dates.known_zone(request.POST.get("time_zone")),
+            actor=request.user,
         )
     except NoActiveSubscription:
         return _nothing_to_cancel(request)
@@ -189,42 +200,90 @@ def _presentation(case: CancellationCase) -> OfferPresentation | None:
 
 
 def _offer_page(
-    request: HttpRequest, case: CancellationCase, *, error: str = "", status: int = 200
+    request: HttpRequest,
+    case: CancellationCase,
+    *,
+    error: str = "",
+    status: int = 200,
+    answer_form: ReasonForm | None = None,
+    offer_unavailable: bool = False,
 ) -> HttpResponse:
     presentation = _presentation(case)
     pending = (
         presentation if presentation and presentation.outcome == OfferOutcome.PRESENTED else None
     )
-    effective_at = expected_effective_at(case.period_end, case.effective_mode)
+    when = flow_message_context(case)
     message = render_message(
         case,
         "flow_message",
         channel="page",
         language=translation.get_language(),
+        # An offer that turned out not to apply is no longer mentioned: only the way out is left.
         extra_context={
-            "offer": pending.offer if pending else None,
-            "effective_at": effective_at,
-            "ends_later": timezone.localdate(effective_at) > timezone.localdate(),
+            "offer": pending.offer if pending and not offer_unavailable else None,
+            **when,
         },
     )
+    question = case.reason.localized_follow_up_question if case.reason else ""
     context = {
         "case": case,
         "presentation": pending,
         "offer": pending.offer if pending else None,
         "message": mark_safe(message.text),
-        "effective_at": effective_at,
+        "effective_at": when["effective_at"],
         "error": error,
+        # Who applies the offer when a person does (offer.html says so before the answer), and
+        # whether it turned out it cannot be applied at all (then only the way out is shown).
+        "promise": fulfilment.promise_for(pending) if pending else None,
+        "offer_unavailable": offer_unavailable,
+        # The reason's follow-up question ("What price would feel fair to you?"), asked here
+        # as the API's clients ask it (GET reasons/): optional, answered in the case's words.
+        "question": question,
+        "answer_form": answer_form,
+        "answer": answer_form["detail"].value() if answer_form else case.reason_detail,
+        "answered": request.GET.get("answered") == "1",
+        "answer_max_length": flow.DETAIL_MAX_LENGTH,
     }
     return render_page(request, "offer.html", context, status=status)
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def offer(request: HttpRequest, reference: str) -> HttpResponse:
-    """Step 2: a message written for the reason and, where the policy gives one, one offer."""
+    """Step 2: a message written for the reason and, where the policy gives one, one offer.
+
+    A POST answers the reason's follow-up question (optional) through the reason step's own
+    service entry (``flow.check_reason`` and ``flow.submit_reason``, as ``POST
+    cases/{reference}/reason/`` does): the answer becomes the case's words, everything else the
+    customer said stays as it was, and the offer already shown stays the only one.
+    """
     case = _own_case(request, reference)
     if case.status != CaseStatus.OPEN:
         return _page_for(case)
+    if request.method == "POST":
+        return _answer_question(request, case)
     return _offer_page(request, case)
+
+
+def _answer_question(request: HttpRequest, case: CancellationCase) -> HttpResponse:
+    form = ReasonForm(
+        {
+            "reason": case.reason.slug if case.reason else "",
+            "detail": request.POST.get("detail", ""),
+            "preferred_channel": case.preferred_channel,
+            "contact_phone": case.contact_phone,
+            **({"contact_consent": "on"} if case.contact_consent else {}),
+        }
+    )
+    if not form.is_valid() or form.answer is None:
+        return _offer_page(request, case, answer_form=form, status=400)
+    try:
+        flow.submit_reason(case, form.answer, actor=request.user)
+    except InvalidTransition:
+        case.refresh_from_db()
+        return _page_for(case)
+    url = reverse("graceful_cancel:offer", kwargs={"reference": case.reference})
+    return redirect(f"{url}?answered=1#gc-question")
 
 
 @login_required
@@ -238,8 +297,18 @@ def accept(request: HttpRequest, reference: str) -> HttpResponse:
     except InvalidTransition:
         case.refresh_from_db()
         return _page_for(case)
-    except BackendError:
+    except BackendError as error:
         case.refresh_from_db()
+        if not error.transient:
+            # Trying again cannot help (the plan it names is gone, the site refused it): say so
+            # and take the offer away; the way out stays where it was.
+            return _offer_page(
+                request,
+                case,
+                error=str(OfferNotApplicable.default_message),
+                status=409,
+                offer_unavailable=True,
+            )
         return _offer_page(
             request,
             case,
@@ -272,7 +341,8 @@ def done(request: HttpRequest, reference: str) -> HttpResponse:
     case = _own_case(request, reference)
     if case.status != CaseStatus.CANCELLED:
         return _page_for(case)
-    return render_page(request, "done.html", {"case": case})
+    access_ended = case.effective_at is not None and case.effective_at <= timezone.now()
+    return render_page(request, "done.html", {"case": case, "access_ended": access_ended})
 
 
 @login_required

@@ -124,6 +124,9 @@ GRACEFUL_CANCEL = {
     "ACCOUNT_URL": "shop:account",
     # Links in follow-ups (unsubscribe, survey, reactivate) point here.
     "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:8000"),
+    # Offers the subscription backend does not apply itself are tasks for the shop's staff
+    # (admin > Offers to apply); on Stripe, discounts and free features are applied there.
+    "OFFER_FULFILMENT": {"discount": "staff", "free_feature": "staff", "consultation": "staff"},
 }
 if DEMO:
     # The demo plays the whole follow-up sequence (30 days) in 15 seconds, day or night: run

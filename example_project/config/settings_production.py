@@ -4,7 +4,9 @@
 runs it). Required environment: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS (comma-separated),
 DATABASE_URL, CELERY_BROKER_URL. Optional: EMAIL_BACKEND (an anymail backend, e.g.
 "anymail.backends.mailgun.EmailBackend"), MAILGUN_API_KEY, MAILGUN_WEBHOOK_SIGNING_KEY,
-ANYMAIL_WEBHOOK_SECRET, DJANGO_CSRF_TRUSTED_ORIGINS, SITE_URL.
+ANYMAIL_WEBHOOK_SECRET, DJANGO_CSRF_TRUSTED_ORIGINS, SITE_URL, CACHE_URL (a Redis URL; defaults
+to CELERY_BROKER_URL), PROXY_COUNT (reverse proxies in front of gunicorn; default 1) and
+TRUSTED_PROXIES (their addresses or networks, comma-separated).
 """
 
 import os
@@ -66,8 +68,26 @@ ANYMAIL = {
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 
+# One cache for every gunicorn worker and machine: the API's throttle counts there (a per-process
+# cache would give each worker its own count), and so do the dashboard's figures.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("CACHE_URL") or CELERY_BROKER_URL,
+    }
+}
+
 GRACEFUL_CANCEL = {
     **GRACEFUL_CANCEL,
     "SITE_URL": os.environ.get("SITE_URL", f"https://{ALLOWED_HOSTS[0]}"),
     "FOLLOWUP_SECONDS_PER_DAY": 86400,
+    # The TLS-terminating proxy (see SECURE_PROXY_SSL_HEADER) adds the client's address to
+    # X-Forwarded-For: the declaration page's rate limit and the API's throttle key on it, not
+    # on the proxy's own address (docs/deployment.md, "The client's address").
+    "CLIENT_IP": {
+        "proxy_count": int(os.environ.get("PROXY_COUNT", "1")),
+        "trusted_proxies": [
+            p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()
+        ],
+    },
 }

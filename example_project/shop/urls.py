@@ -6,4 +6,5 @@ app_name = "shop"
 urlpatterns = [
     path("", views.home, name="home"),
     path("account/", views.account, name="account"),
+    path("account/spa/", views.account_spa, name="account-spa"),
 ]

@@ -26,8 +26,18 @@ from django_graceful_cancel.models import (
     StaffNote,
 )
 from django_graceful_cancel.rendering import render_message
+from tests.support import gc_settings
 
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles() -> None:
+    """Each test starts with the API's write throttle at zero (it counts in the cache)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
 
 SCRIPT = "<script>alert('gc')</script>"
 PAYLOAD = (
@@ -239,3 +249,382 @@ def test_nul_bytes_in_a_survey_answer_never_break_the_link_page(client, customer
     assert response.status_code < 500
     case.refresh_from_db()
     assert "\x00" not in case.survey_comment
+
+
+# --- issue 14: no 500 for a deeply nested body, a NUL in a path or an impossible reference ------
+
+#: The API's POST endpoints: (URL name, takes a reference).
+API_POSTS = [
+    ("case-list", False),
+    ("case-reason", True),
+    ("case-accept-offer", True),
+    ("case-decline-offer", True),
+    ("case-confirm", True),
+    ("case-reactivate", True),
+]
+
+
+def _open_case(client: Any, user: Any) -> str:
+    client.force_login(user)
+    created = client.post(reverse("graceful_cancel_api:case-list"), {}, "application/json")
+    assert created.status_code in (200, 201), created.content
+    return str(created.json()["reference"])
+
+
+@pytest.mark.parametrize(("name", "detail"), API_POSTS)
+@pytest.mark.parametrize("depth", [33, 100_000])
+def test_a_deeply_nested_body_is_a_400_on_every_api_post(
+    client, make_customer, catalogue, name, detail, depth
+):
+    """A body nested thousands of levels deep made the JSON parser raise RecursionError: an HTML
+    500 on every POST. The API's parser answers 400 ``parse_error``, and refuses anything nested
+    deeper than 32 levels (no body of this API nests at all)."""
+    client.raise_request_exception = False
+    reference = _open_case(client, make_customer("nested"))
+    url = reverse(f"graceful_cancel_api:{name}", args=[reference] if detail else [])
+    body = "[" * depth + "]" * depth
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 400, response.content[:200]
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "parse_error"
+    case = CancellationCase.objects.get(reference=reference)
+    assert case.status == "open" and case.reason is None
+
+
+def test_a_flat_body_nested_within_the_limit_is_parsed():
+    from django_graceful_cancel.api.parsers import MAX_DEPTH, nesting_depth
+
+    assert nesting_depth({"reason": "price"}) == 1
+    assert nesting_depth([[[]]]) == 3
+    assert nesting_depth({"a": [{"b": []}]}) == 4
+    deep: Any = []
+    for _ in range(10_000):
+        deep = [deep]
+    assert nesting_depth(deep) == MAX_DEPTH + 1  # counted without recursion, and stops early
+
+
+#: A NUL byte, and references no case can have (too long, a character no reference holds).
+IMPOSSIBLE = ["a%00b", "%00", "GC-" + "X" * 40, "GC-%C3%A9T%C3%A9", "a%20b"]
+#: The same for tokens (a long one of the right alphabet is a token that fails its signature:
+#: the link page's own "invalid link" answer).
+IMPOSSIBLE_TOKENS = ["a%00b", "%00", "x" * 1025, "%C3%A9t%C3%A9", "a%20b"]
+
+FLOW_PAGES = ["offer", "accept", "confirm", "done", "receipt", "saved", "reactivate"]
+TOKEN_PAGES = [
+    "link_unsubscribe",
+    "link_survey",
+    "link_reactivate",
+    "declaration_received",
+    "declaration_dispute",
+    "declaration_confirm",
+]
+
+
+def _path(name: str, kwarg: str, value: str) -> str:
+    """The page's path with ``value`` in place of its reference or token (not reversible)."""
+    placeholder = "PLACEHOLDER0"
+    return reverse(f"graceful_cancel:{name}", kwargs={kwarg: placeholder}).replace(
+        placeholder, value
+    )
+
+
+@pytest.mark.parametrize("profile", ["default", "eu"])
+@pytest.mark.parametrize(("value", "token"), list(zip(IMPOSSIBLE, IMPOSSIBLE_TOKENS, strict=True)))
+def test_impossible_references_and_tokens_are_a_404_on_every_page(
+    client, customer, catalogue, settings, profile, value, token
+):
+    """A NUL byte in a path answered 500 on PostgreSQL (it refuses NUL in a query) on the
+    declaration pages, six customer pages and the links; such a path now matches no URL."""
+    settings.GRACEFUL_CANCEL = gc_settings(COMPLIANCE_PROFILE=profile)
+    client.raise_request_exception = False
+    client.force_login(customer)
+    services.start_case(customer)
+    for name in FLOW_PAGES:
+        for method in (client.get, client.post):
+            response = method(_path(name, "reference", value))
+            assert response.status_code == 404, (name, method, response.status_code)
+    client.logout()  # the declaration pages and the links need no login
+    for name in TOKEN_PAGES:
+        if name == "declaration_confirm" and not _has_url(name):
+            continue
+        for method in (client.get, client.post):
+            response = method(_path(name, "token", token))
+            assert response.status_code == 404, (name, method, response.status_code)
+
+
+def _has_url(name: str) -> bool:
+    from django.urls import NoReverseMatch
+
+    try:
+        reverse(f"graceful_cancel:{name}", kwargs={"token": "x"})
+    except NoReverseMatch:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("value", [*IMPOSSIBLE, "GC-XXXX%2FYYYY"])
+def test_impossible_references_are_a_json_404_in_the_api(client, customer, catalogue, value):
+    client.raise_request_exception = False
+    _open_case(client, customer)
+    base = reverse("graceful_cancel_api:case-list")
+    paths = [f"{base}{value}/"] + [
+        f"{base}{value}/{action}/"
+        for action in ("reason", "accept-offer", "decline-offer", "confirm", "reactivate")
+    ]
+    for path in paths:
+        for method in (client.get, client.post):
+            response = method(path, {}, content_type="application/json")
+            assert response.status_code == 404, (path, response.status_code)
+            assert response["Content-Type"].startswith("application/json")
+            assert response.json()["code"] == "not_found"
+
+
+def test_well_formed_references_still_reach_the_views(client, customer, catalogue):
+    reference = _open_case(client, customer)
+    assert client.get(reverse("graceful_cancel:offer", args=[reference])).status_code == 200
+    api = reverse("graceful_cancel_api:case-detail", args=[reference])
+    assert client.get(api).json()["reference"] == reference
+    # A mistyped reference of the right shape is the view's own 404.
+    assert client.get(reverse("graceful_cancel:offer", args=["GC-0000-0000-0000"])).status_code == (
+        404
+    )
+
+
+# --- issue 14: phone numbers and emails, checked by the service for every surface --------------
+
+BAD_PHONES = [
+    "call me maybe",
+    "-1",
+    "+34 600\x07123 456",
+    "+34 600\n123 456",
+    "+3460",
+    "600 123 456",
+]
+
+
+def _reason_by_api(client: Any, reference: str, **body: Any) -> Any:
+    url = reverse("graceful_cancel_api:case-reason", args=[reference])
+    return client.post(url, body, content_type="application/json")
+
+
+def _reason_by_page(client: Any, **data: Any) -> Any:
+    return client.post(reverse("graceful_cancel:start"), {"action": "continue", **data})
+
+
+@pytest.mark.parametrize("phone", BAD_PHONES)
+@pytest.mark.parametrize("channel", ["sms", "whatsapp", "phone"])
+def test_the_api_refuses_a_phone_number_that_is_not_one(
+    client, make_customer, catalogue, phone, channel
+):
+    reference = _open_case(client, make_customer("badphoneapi"))
+    response = _reason_by_api(
+        client,
+        reference,
+        reason="price",
+        preferred_channel=channel,
+        contact_consent=True,
+        contact_phone=phone,
+    )
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == ["contact_phone"]
+    case = CancellationCase.objects.get(reference=reference)
+    assert (case.reason, case.contact_phone, case.contact_consent) == (None, "", False)
+
+
+@pytest.mark.parametrize("phone", BAD_PHONES)
+def test_the_page_refuses_a_phone_number_that_is_not_one(client, make_customer, catalogue, phone):
+    user = make_customer("badphonepage")
+    client.force_login(user)
+    response = _reason_by_page(
+        client, reason="price", preferred_channel="sms", contact_consent="on", contact_phone=phone
+    )
+    assert response.status_code == 400  # the form again, with the error on the field
+    assert "contact_phone" in response.context["form"].errors
+    case = CancellationCase.objects.filter(customer=user).first()
+    assert case is None or (case.reason, case.contact_phone) == (None, "")
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("+34 600 123 456", "+34600123456"), ("+1 (202) 555-0143", "+12025550143")],
+)
+def test_valid_numbers_are_stored_in_e164_from_the_page_and_the_api(
+    client, make_customer, catalogue, typed, stored
+):
+    reference = _open_case(client, make_customer("e164api"))
+    response = _reason_by_api(
+        client, reference, preferred_channel="sms", contact_consent=True, contact_phone=typed
+    )
+    assert response.status_code == 200, response.content
+    assert CancellationCase.objects.get(reference=reference).contact_phone == stored
+    user = make_customer("e164page")
+    client.force_login(user)
+    response = _reason_by_page(
+        client, preferred_channel="whatsapp", contact_consent="on", contact_phone=typed
+    )
+    assert response.status_code == 302, response.content[:500]
+    assert CancellationCase.objects.get(customer=user).contact_phone == stored
+
+
+def test_a_phone_channel_with_consent_needs_a_number_on_both_surfaces(
+    client, make_customer, catalogue
+):
+    """The rule lives in the service (flow.check_reason): the API refuses what the page does."""
+    reference = _open_case(client, make_customer("nonumberapi"))
+    response = _reason_by_api(client, reference, preferred_channel="sms", contact_consent=True)
+    assert response.status_code == 400 and list(response.json()) == ["contact_phone"]
+    user = make_customer("nonumberpage")
+    client.force_login(user)
+    response = _reason_by_page(client, preferred_channel="sms", contact_consent="on")
+    assert response.status_code == 400 and "contact_phone" in response.context["form"].errors
+
+
+def test_the_phone_region_setting_accepts_national_numbers(
+    client, make_customer, catalogue, settings
+):
+    reference = _open_case(client, make_customer("region"))
+    body = {"preferred_channel": "sms", "contact_consent": True, "contact_phone": "600 123 456"}
+    assert _reason_by_api(client, reference, **body).status_code == 400
+    settings.GRACEFUL_CANCEL = gc_settings(PHONE_REGION="ES")
+    response = _reason_by_api(client, reference, **body)
+    assert response.status_code == 200, response.content
+    assert CancellationCase.objects.get(reference=reference).contact_phone == "+34600123456"
+
+
+def test_a_bad_phone_region_is_reported_by_the_checks(settings):
+    from django_graceful_cancel.checks import check_settings
+
+    settings.GRACEFUL_CANCEL = gc_settings(PHONE_REGION="Atlantis")
+    errors = [e for e in check_settings() if "PHONE_REGION" in e.msg]
+    assert [e.id for e in errors] == ["graceful_cancel.E003"]
+    settings.GRACEFUL_CANCEL = gc_settings(PHONE_REGION="es")
+    assert not [e for e in check_settings() if "PHONE_REGION" in e.msg]
+
+
+def test_the_service_keeps_only_valid_numbers_in_e164(make_customer, catalogue):
+    """``record_reason`` (called by staff and host code too) never stores what is not a number."""
+    user = make_customer("lenient")
+    case, _ = services.start_case(user)
+    services.record_reason(case, None, contact_consent=True, contact_phone="call me maybe")
+    case.refresh_from_db()
+    assert case.contact_phone == ""
+    services.record_reason(case, None, contact_consent=True, contact_phone="+34 600 123 456")
+    case.refresh_from_db()
+    assert case.contact_phone == "+34600123456"
+
+
+@pytest.mark.parametrize("channel", ["sms", "whatsapp", "phone"])
+@pytest.mark.parametrize("stored", ["call me maybe", "-1", "+3460", ""])
+def test_follow_ups_to_a_case_without_a_valid_number_go_by_email(
+    make_customer, catalogue, channel, stored
+):
+    """A number stored before numbers were checked (or none) cannot be messaged: every step
+    falls back to email, where it was going to a number nobody has."""
+    from django_graceful_cancel.followups import sequences
+
+    user = make_customer("fallback")
+    case, _ = services.start_case(user, language="en")
+    services.record_reason(
+        case,
+        "quality",
+        preferred_channel=channel,
+        contact_consent=True,
+        contact_phone="+34600000001",
+    )
+    CancellationCase.objects.filter(pk=case.pk).update(contact_phone=stored)
+    case = services.confirm_cancellation(CancellationCase.objects.get(pk=case.pk))
+    channels = dict(FollowUp.objects.filter(case=case).values_list("stage", "channel"))
+    assert set(channels) >= {"confirmation", "thank_you", "survey"}
+    assert set(channels.values()) == {"email"}, channels
+    for step in ("preferred", channel):
+        resolved = sequences.resolve_channel(case, sequences.Step("thank_you", 3, step))
+        assert resolved == "email"
+
+
+def test_follow_ups_with_a_valid_number_keep_the_customers_channel(make_customer, catalogue):
+    from django_graceful_cancel.followups import sequences
+
+    user = make_customer("keeps")
+    case, _ = services.start_case(user, language="en")
+    services.record_reason(
+        case, "quality", preferred_channel="sms", contact_consent=True, contact_phone="+34600000001"
+    )
+    case.refresh_from_db()
+    assert sequences.resolve_channel(case, sequences.Step("thank_you", 3, "preferred")) == "sms"
+
+
+@pytest.mark.parametrize("length", [255, 300, 320])
+def test_an_email_longer_than_254_is_refused_not_cut(length):
+    """An address cut to 254 characters is someone else's: the shared rule refuses it with a
+    field error (services.inputs.check_email, for the declaration page and any other form)."""
+    from django_graceful_cancel.exceptions import InvalidInput
+    from django_graceful_cancel.services import inputs
+
+    address = "a" * (length - len("@example.com")) + "@example.com"
+    assert len(address) == length
+    with pytest.raises(InvalidInput) as refused:
+        inputs.check_email(address)
+    assert list(refused.value.errors) == ["email"]
+    assert refused.value.errors["email"][0].code == "email_too_long"
+    ok = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".com"
+    assert len(ok) == 254 and inputs.check_email(f"  {ok} ") == ok
+
+
+def test_text_rules_refuse_nul_and_lone_surrogates():
+    from django_graceful_cancel.exceptions import InvalidInput
+    from django_graceful_cancel.services import flow, inputs
+
+    for text in ("a\x00b", "half \ud800 pair"):
+        with pytest.raises(InvalidInput) as refused:
+            flow.check_reason(None, detail=text)
+        assert list(refused.value.errors) == ["detail"]
+        assert inputs.storable(text) in ("ab", "half  pair")
+    assert flow.check_reason(None, detail=" fine, thanks ").detail == "fine, thanks"
+
+
+def test_the_schema_states_what_the_api_refuses(client, catalogue):
+    """Request strings say "no NUL"; the phone number says what it is; the reference says what it
+    looks like; the reason body says that a phone channel with consent needs a number."""
+    schema = client.get(reverse("graceful_cancel_api:schema") + "?format=json").json()
+    components = schema["components"]["schemas"]
+    strings = [
+        (name, field, prop)
+        for name, component in components.items()
+        if name.endswith("Request")
+        for field, prop in component.get("properties", {}).items()
+        if prop.get("type") == "string"
+    ]
+    assert strings
+    for name, field, prop in strings:
+        assert "pattern" in prop or "enum" in prop or "format" in prop, (name, field)
+    reason = components["RecordReasonRequest"]
+    assert reason["properties"]["detail"]["pattern"] == "^[^\\x00]*$"
+    phone = reason["properties"]["contact_phone"]
+    assert phone["format"] == "phone" and phone["pattern"].startswith("^$|^\\+")
+    assert reason["allOf"][0]["anyOf"]
+    path = schema["paths"]["/api/cancel/cases/{reference}/"]["get"]["parameters"]
+    (reference,) = [p for p in path if p["name"] == "reference"]
+    assert "\\x00" not in reference["schema"]["pattern"]
+    import re
+
+    assert not re.fullmatch(reference["schema"]["pattern"], "a\x00b")
+
+
+@pytest.mark.django_db
+def test_the_declaration_page_refuses_an_email_longer_than_254_characters_instead_of_cutting_it(
+    client: Any,
+) -> None:
+    from django.test import override_settings
+
+    from django_graceful_cancel.models import CancellationDeclaration
+
+    long_email = "a" * 64 + "@" + ".".join(["b" * 60] * 3) + ".example.com"
+    assert 254 < len(long_email) <= 320
+    with override_settings(GRACEFUL_CANCEL=gc_settings(COMPLIANCE_PROFILE="eu")):
+        response = client.post(
+            reverse("graceful_cancel:declare"),
+            {"name": "Ana", "email": long_email, "termination": "ordinary"},
+        )
+    assert response.status_code == 400
+    assert "email" in response.context["form"].errors
+    assert not CancellationDeclaration.objects.exists()

@@ -13,6 +13,15 @@ database:
   outcome agrees with the status;
 * timestamps agree with the status; a pending provider sync only on cancelled or reactivated
   cases; at most one open case per subscription.
+
+The customer's answer goes through the same input rules as the page and the API
+(``services.flow.check_reason``) with hostile text and phone numbers: NUL bytes, lone surrogates,
+control characters, words. What the rules refuse changes nothing; what they accept is stored as
+they return it (a phone number in E.164).
+
+Examples and steps come from the Hypothesis profile (tests/conftest.py): "ci" is derandomised
+(the same examples in every run of `make test`), "long" (`make reliability`) is randomised and
+searches harder. ``GC_MACHINE_EXAMPLES=500`` overrides the number of examples.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import os
 from datetime import timedelta
 from typing import Any
 
+import phonenumbers
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import override_settings
@@ -47,10 +57,12 @@ from django_graceful_cancel.choices import (
 )
 from django_graceful_cancel.exceptions import (
     BackendError,
+    InvalidInput,
     InvalidTransition,
     NoActiveSubscription,
 )
 from django_graceful_cancel.models import CancellationCase, OfferPresentation
+from django_graceful_cancel.services import flow
 from tests.support import gc_settings
 from tests.testapp.models import Plan, Subscription
 
@@ -64,11 +76,37 @@ LIFECYCLE = {
     EventKind.ABANDONED: CaseStatus.ABANDONED,
 }
 REASONS = [None, "price", "temporary", "business-closed", "missing-features", "other", "quality"]
-# No NUL: PostgreSQL text cannot hold it, and the input layers (forms, serializers) refuse it
-# with a 400 before the services see it (tests/reliability/test_bad_input.py checks they do).
-FREE_TEXT = st.text(st.characters(blacklist_characters="\x00"), max_size=60) | st.sampled_from(
-    ["{{ 7*7 }}", "{% debug %}", "<script>alert(1)</script>", "x" * 6000]
+#: Anything a client can send, NUL bytes and lone surrogates included: the input rules
+#: (``flow.check_reason``) refuse what cannot be stored, as the forms and the API do.
+FREE_TEXT = st.text(st.characters(exclude_categories=()), max_size=60) | st.sampled_from(
+    ["{{ 7*7 }}", "{% debug %}", "<script>alert(1)</script>", "x" * 6000, "a\x00b", "\ud800"]
 )
+#: Numbers the rules accept, as customers type them, and what they are stored as.
+VALID_PHONES = {
+    "+34 600 123 456": "+34600123456",
+    "+34600000000": "+34600000000",
+    "+1 (202) 555-0143": "+12025550143",
+    "+44 20 7946 0958": "+442079460958",
+}
+PHONES = (
+    st.sampled_from(["", *VALID_PHONES])
+    | FREE_TEXT
+    | st.sampled_from(["call me maybe", "-1", "+34 600\x07123 456", "+3460", "600 123 456"])
+)
+CHANNELS = [None, "email", "sms", "whatsapp", "phone"]
+
+
+def unstorable(text: str) -> bool:
+    return "\x00" in text or any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def is_e164(number: str) -> bool:
+    parsed = phonenumbers.parse(number, None)
+    return phonenumbers.is_valid_number(parsed) and number == phonenumbers.format_number(
+        parsed, phonenumbers.PhoneNumberFormat.E164
+    )
+
+
 _usernames = itertools.count()
 
 
@@ -171,18 +209,69 @@ class CaseMachine(RuleBasedStateMachine):
             self.expected[case.pk] = CaseStatus.OPEN
         return case.pk
 
-    @rule(pk=cases, reason=st.sampled_from(REASONS), detail=FREE_TEXT, phone=FREE_TEXT)
-    def record_reason(self, pk: int, reason: str | None, detail: str, phone: str) -> None:
+    @rule(
+        pk=cases,
+        reason=st.sampled_from(REASONS),
+        detail=FREE_TEXT,
+        phone=PHONES,
+        channel=st.sampled_from(CHANNELS),
+        consent=st.booleans(),
+    )
+    def record_reason(
+        self,
+        pk: int,
+        reason: str | None,
+        detail: str,
+        phone: str,
+        channel: str | None,
+        consent: bool,
+    ) -> None:
+        before = self.fresh(pk)
+        try:
+            answer = flow.check_reason(
+                reason,
+                detail=detail,
+                preferred_channel=channel,
+                contact_consent=consent,
+                contact_phone=phone,
+                current_channel=before.preferred_channel,
+            )
+        except InvalidInput as error:
+            # Refused only for what breaks a rule, and the check changed nothing.
+            breaks = set()
+            if unstorable(detail):
+                breaks.add("detail")
+            if phone.strip() and phone not in VALID_PHONES:
+                breaks.add("contact_phone")
+            if (
+                consent
+                and (channel or before.preferred_channel) in flow.PHONE_CHANNELS
+                and not phone.strip()
+            ):
+                breaks.add("contact_phone")
+            assert set(error.errors) <= breaks, (error.errors, detail, phone)
+            after = self.fresh(pk)
+            assert (after.status, after.events.count()) == (before.status, before.events.count())
+            return
+        assert not unstorable(answer.detail)
+        if phone in VALID_PHONES:
+            assert answer.contact_phone == VALID_PHONES[phone]
+        assert answer.contact_phone == "" or is_e164(answer.contact_phone)
         call = lambda: services.record_reason(  # noqa: E731
-            self.fresh(pk), reason, detail=detail, contact_phone=phone, contact_consent=True
+            self.fresh(pk),
+            answer.reason,
+            detail=answer.detail,
+            preferred_channel=answer.preferred_channel,
+            contact_consent=answer.contact_consent,
+            contact_phone=answer.contact_phone,
         )
         if self.expected[pk] != CaseStatus.OPEN:
             self.refused(pk, call)
             return
         case = call()
         case.refresh_from_db()
-        assert case.reason_detail == detail.strip()[:5000]
-        assert len(case.contact_phone) <= 32
+        assert case.reason_detail == answer.detail[:5000]
+        assert case.contact_phone == (answer.contact_phone if consent else "")
 
     @rule(pk=cases)
     def present_offer(self, pk: int) -> None:
@@ -262,9 +351,21 @@ class CaseMachine(RuleBasedStateMachine):
 
     @rule(pk=cases)
     def retry_sync(self, pk: int) -> None:
-        before = self.fresh(pk).provider_sync
+        case = self.fresh(pk)
+        before = case.provider_sync
+        # A newer case on the subscription decides what the provider should do: replaying this
+        # one is skipped (services.cases._sync).
+        superseded = (
+            CancellationCase.objects.filter(
+                subscription_ref=case.subscription_ref, created_at__gt=case.created_at
+            )
+            .exclude(pk=pk)
+            .exists()
+        )
         after = services.retry_provider_sync(pk).provider_sync
-        if before == SyncStatus.PENDING and not FlakyBackend.down:
+        if before == SyncStatus.PENDING and superseded:
+            assert after == SyncStatus.NOT_NEEDED
+        elif before == SyncStatus.PENDING and not FlakyBackend.down:
             assert after == SyncStatus.SYNCED
         elif before != SyncStatus.PENDING:
             assert after == before
@@ -322,13 +423,16 @@ class CaseMachine(RuleBasedStateMachine):
         FlakyBackend.down = False
 
 
-# Kept small: the suite runs inside `make test` on two cores. GC_MACHINE_EXAMPLES=500 searches
-# harder locally.
+# Examples and steps from the profile (tests/conftest.py): "ci" keeps `make test` small on two
+# cores, "long" (`make reliability`) searches harder; GC_MACHINE_EXAMPLES=500 overrides either.
 MACHINE_SETTINGS = settings(
-    max_examples=int(os.environ.get("GC_MACHINE_EXAMPLES", "40")),
-    stateful_step_count=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    **(
+        {"max_examples": int(os.environ["GC_MACHINE_EXAMPLES"])}
+        if os.environ.get("GC_MACHINE_EXAMPLES")
+        else {}
+    ),
 )
 
 

@@ -3,7 +3,8 @@
 Fixtures live in conftest.py files only; test modules import helpers from this package and
 never from each other or from a conftest. Submodules: ``backends`` (stand-in subscription
 backends), ``stripe`` (localstripe and a recording Stripe client), ``workers`` (real Celery
-workers and their mail backend), ``reliability`` (fault-injecting stand-ins).
+workers and their mail backend), ``reliability`` (fault-injecting stand-ins), ``http`` (a
+local HTTP endpoint for webhook and Slack tests).
 """
 
 from __future__ import annotations

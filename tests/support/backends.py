@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
 from django_graceful_cancel.backends.model import ModelSubscriptionBackend
+from django_graceful_cancel.choices import OfferKind
 from django_graceful_cancel.exceptions import BackendError
 
 
@@ -14,6 +17,8 @@ class FailingBackend(ModelSubscriptionBackend):
     answered; applying an offer always fails."""
 
     failures = {"cancel": 0}
+    #: A provider that applies every kind of offer itself (and fails to).
+    applies_offers = frozenset(OfferKind.values)
 
     def cancel(self, reference: str, *, at_period_end: bool, case: Any) -> None:
         if FailingBackend.failures["cancel"] > 0:
@@ -36,6 +41,7 @@ class ProviderDown(ModelSubscriptionBackend):
     """A provider that times out applying offers, and on reading the customer ``unlucky``."""
 
     transient = True
+    applies_offers = frozenset(OfferKind.values)
 
     def apply_offer(self, reference: str, offer: Any, *, case: Any) -> dict[str, Any]:
         raise BackendError("coupon service timed out: internal-host:8443", transient=self.transient)
@@ -50,3 +56,14 @@ class ProviderRefuses(ProviderDown):
     """``ProviderDown`` whose errors are permanent refusals."""
 
     transient = False
+
+
+class MisconfiguredBackend(ModelSubscriptionBackend):
+    """The model backend with a renewal field path that passed the checks but cannot be written
+    (issue 13): cancelling and reactivating raise ``ImproperlyConfigured`` after the commit."""
+
+    def cancel(self, reference: str, *, at_period_end: bool, case: Any) -> None:
+        raise ImproperlyConfigured("SUBSCRIPTION_FIELDS['auto_renew'] must be a field, not a path.")
+
+    def reactivate(self, reference: str, *, case: Any) -> None:
+        raise ImproperlyConfigured("SUBSCRIPTION_FIELDS['auto_renew'] must be a field, not a path.")

@@ -75,3 +75,39 @@ class Account(models.Model):
     is_active = models.BooleanField(default=True)
     expires = models.DateField()
     renews = models.BooleanField(default=True)
+
+
+class Pass(models.Model):
+    """An annual pass: an active flag and an expiry date, no status (issue 13). Its renewal is a
+    flag on a related row (``PassRenewal``) or, for the subclass docs/backends.md shows, an order
+    in the site's renewal queue (``RenewalOrder``)."""
+
+    holder = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annual_pass"
+    )
+    kind = models.CharField(
+        max_length=20, choices=[("day", "Days"), ("full", "Full")], default="full"
+    )
+    yearly_fee = models.DecimalField(max_digits=8, decimal_places=2, default=120)
+    active = models.BooleanField(default=True)
+    valid_until = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} pass"
+
+
+class PassRenewal(models.Model):
+    """What the site's renewal job reads: renew the pass when ``valid_until`` comes."""
+
+    annual_pass = models.OneToOneField(Pass, on_delete=models.CASCADE, related_name="renewal")
+    enabled = models.BooleanField(default=True)
+
+
+class RenewalOrder(models.Model):
+    """The site's renewal queue, keyed by user: no field path from a ``Pass`` reaches it."""
+
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="renewal_orders"
+    )
+    active = models.BooleanField(default=True)
+    stopped_by = models.CharField(max_length=32, blank=True)

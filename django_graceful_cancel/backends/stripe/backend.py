@@ -34,13 +34,14 @@ from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.apps import apps
-from django.core.checks import CheckMessage, Error
+from django.core.checks import CheckMessage, Error, Warning
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from ...choices import OfferKind
 from ...conf import (
     SETTINGS_NAME,
     Option,
@@ -220,6 +221,18 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
     """Reads and changes Stripe subscriptions; the subscription id ("sub_...") is the reference."""
 
     supports_period_end_cancel = True
+    #: Applied at Stripe by ``apply_offer`` (``can_apply`` also needs what each one names: a
+    #: configured price for downgrades and free features, a coupon or an amount for discounts).
+    #: Consultations are never applied here: they need a fulfilment route (docs/backends.md).
+    applies_offers = frozenset(
+        {
+            OfferKind.DISCOUNT,
+            OfferKind.PAUSE,
+            OfferKind.DOWNGRADE,
+            OfferKind.EXTENSION,
+            OfferKind.FREE_FEATURE,
+        }
+    )
 
     options_docs = "docs/stripe.md"
     options = {
@@ -463,6 +476,44 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
         }
         self._update(reference, params)
 
+    def can_apply(self, offer: RetentionOffer) -> bool:
+        return super().can_apply(offer) and not self.offer_problem(offer)
+
+    def offer_problems(self, offer: RetentionOffer) -> list[CheckMessage]:
+        problem = self.offer_problem(offer) if super().can_apply(offer) else ""
+        if not problem:
+            return []
+        return [
+            Warning(
+                f"The offer {offer.slug!r} cannot be applied at Stripe: {problem}. It is not "
+                "shown to anyone until this is fixed.",
+                hint=f"Fix the offer's parameters or the Stripe settings. See {self.options_docs}.",
+                obj=offer,
+                id="graceful_cancel.W011",
+            )
+        ]
+
+    def offer_problem(self, offer: RetentionOffer) -> str:
+        """Why this offer cannot be applied as configured, or "" (reads no network)."""
+        params = offer.parameters if isinstance(offer.parameters, dict) else {}
+        if offer.kind == OfferKind.DISCOUNT:
+            if not any(params.get(k) is not None for k in ("coupon", "percent_off", "amount_off")):
+                return 'a discount needs a "coupon", a "percent_off" or an "amount_off"'
+        elif offer.kind == OfferKind.DOWNGRADE:
+            code = str(params.get("plan") or "")
+            if not code:
+                return 'a downgrade needs a "plan"'
+            try:
+                self.target_price(code)
+            except BackendError:
+                return f"STRIPE_PRICES has no price for the plan {code!r}"
+        elif offer.kind == OfferKind.FREE_FEATURE:
+            feature = str(params.get("feature") or "")
+            prices = self.get_option("STRIPE_FEATURE_PRICES") or {}
+            if not (params.get("price") or prices.get(feature)):
+                return f"STRIPE_FEATURE_PRICES has no price for the feature {feature!r}"
+        return ""
+
     def apply_offer(
         self, reference: str, offer: RetentionOffer, *, case: CancellationCase
     ) -> dict[str, Any]:
@@ -545,7 +596,8 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
             "metadata": {"graceful_cancel_case": case.reference},
         }
         self._update(reference, update)
-        return {"resumes_at": resumes_at.isoformat()}
+        # "paused_until" is the documented key the saved page reads (docs/backends.md).
+        return {"resumes_at": resumes_at.isoformat(), "paused_until": resumes_at.isoformat()}
 
     def target_price(self, code: str) -> str:
         """The Stripe price (or legacy plan) id a plan code names, by ``STRIPE_PRICES``."""
@@ -609,7 +661,8 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
         if behavior:
             update["proration_behavior"] = behavior
         self._update(reference, update)
-        return {"trial_end": trial_end.isoformat()}
+        # The next invoice moves to trial_end: the subscription is paid until then.
+        return {"trial_end": trial_end.isoformat(), "current_period_end": trial_end.isoformat()}
 
     def _apply_credit(
         self, reference: str, offer: RetentionOffer, params: dict[str, Any], case: Any

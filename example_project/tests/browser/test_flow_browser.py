@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -156,10 +157,55 @@ def test_eu_declaration_without_login(new_page, live_server, alice, settings, sh
     shoot(page, "flow-declaration")
     page.get_by_role("button", name="Cancel now").click()
     assert heading(page) == "We have received your cancellation"
-    declaration = CancellationDeclaration.objects.get()
+    declaration = processed_declaration()
     assert declaration.status == DeclarationStatus.MATCHED
     text = page.locator(".gc-receipt").inner_text()
-    assert declaration.reference in text and "Received on" in text and "Takes effect" in text
+    assert declaration.reference in text and "Received on" in text
+    # The page shows what was typed, never what the account holds (issue 14).
+    assert "Takes effect" not in text
+    shoot(page, "flow-declaration-received")
     assert declaration.case.status == CaseStatus.CANCELLED
     assert [m.to for m in mail.outbox] == [["alice@example.com"]]
     assert declaration.dispute_path in mail.outbox[0].body
+
+
+def processed_declaration() -> Any:
+    """The declaration, once the server has processed and acknowledged it (right after its
+    answer went out)."""
+    for _ in range(100):
+        declaration = CancellationDeclaration.objects.select_related("case").get()
+        if declaration.status != DeclarationStatus.RECEIVED and mail.outbox:
+            return declaration
+        time.sleep(0.05)
+    raise AssertionError("the declaration was not processed")
+
+
+def test_eu_extraordinary_termination_waits_for_the_account_holder(
+    new_page, live_server, alice, settings, shoot
+):
+    settings.GRACEFUL_CANCEL = flow_settings(COMPLIANCE_PROFILE="eu", SITE_URL=live_server.url)
+    page = new_page()
+    page.goto(f"{live_server.url}/account/cancel/declare/")
+    page.get_by_label("Your name").fill("Alice Example")
+    page.get_by_label("Your email address").fill("alice@example.com")
+    page.get_by_label("Extraordinary termination (for cause)").check()
+    page.get_by_label("Reason for an extraordinary termination").fill("The service stopped")
+    page.get_by_role("button", name="Cancel now").click()
+    assert heading(page) == "We have received your cancellation"
+    assert "link we send to the email address of your account" in page.inner_text(".gc-receipt")
+    declaration = processed_declaration()
+    assert declaration.status == DeclarationStatus.PENDING and declaration.case is None
+    # Alice opens the link from her own mailbox.
+    [message] = mail.outbox
+    link = next(line for line in message.body.splitlines() if "/declare/confirm/" in line)
+    page.goto(link)
+    assert heading(page) == "Confirm your cancellation"
+    shoot(page, "flow-declaration-confirm")
+    page.get_by_role("button", name="End my subscription now").click()
+    assert heading(page) == "Your subscription is cancelled"
+    assert "Your cancellation is confirmed" in page.locator(".gc-card").inner_text()
+    shoot(page, "flow-declaration-confirmed")
+    declaration.refresh_from_db()
+    assert declaration.status == DeclarationStatus.MATCHED
+    assert declaration.case.status == CaseStatus.CANCELLED
+    assert declaration.case.effective_mode == "immediately"
