@@ -710,3 +710,99 @@ urlpatterns = [
     path("", include("django_graceful_cancel.api.urls")),
     path("host-page/", _host_page),
 ]
+
+
+# --- what the pages show: who applies an offer, and the case's compliance rules -----------------
+
+
+def test_a_staff_routed_offer_carries_its_promise_before_and_after_accepting(alice):
+    ref = start(alice)["reference"]
+    offer = alice.post(url("case-reason", ref), {"reason": "price"}, format="json").json()["offer"]
+    assert offer["slug"] == "discount-30-3m"
+    assert offer["fulfilment"] == {
+        "by": "staff",
+        "due_business_days": 2,
+        "due_at": None,
+        "message": "If you accept, our team applies it for you within 2 business days.",
+    }
+    saved = alice.post(url("case-accept-offer", ref), {}, format="json").json()
+    promise = saved["offer"]["fulfilment"]
+    assert promise["by"] == "staff" and promise["due_business_days"] == 2
+    assert promise["due_at"] is not None
+    assert promise["message"].startswith(
+        "Our team applies this offer for you within 2 business days, by "
+    )
+
+
+def test_an_accepted_offer_without_a_stored_date_says_what_the_saved_page_says(alice):
+    ref = start(alice)["reference"]
+    alice.post(url("case-reason", ref), {"reason": "price"}, format="json")
+    alice.post(url("case-accept-offer", ref), {}, format="json")
+    presentation = CancellationCase.objects.get(reference=ref).offer_presentation
+    presentation.applied = {"kind": "discount", "applied_by": "staff"}
+    presentation.save(update_fields=["applied"])
+    promise = alice.get(url("case-detail", ref)).json()["offer"]["fulfilment"]
+    assert promise["due_at"] is None
+    assert promise["message"] == (
+        "Our team applies this offer for you in the next few days. You don't need to do anything."
+    )
+
+
+def test_a_declined_offer_promises_nothing(alice):
+    ref = start(alice)["reference"]
+    alice.post(url("case-reason", ref), {"reason": "price"}, format="json")
+    declined = alice.post(url("case-decline-offer", ref), {}, format="json").json()
+    assert declined["offer"]["outcome"] == "declined" and declined["offer"]["fulfilment"] is None
+
+
+def test_a_default_case_carries_the_default_rules(alice):
+    body = start(alice)
+    assert body["rules"] == {
+        "profile": "default",
+        "offers": True,
+        "survey_first": True,
+        "declaration_page": False,
+        "heading": "Cancel your subscription",
+    }
+    # The heading in the request's language, as the page shows it.
+    spanish = alice.get(url("case-detail", body["reference"]), HTTP_ACCEPT_LANGUAGE="es").json()
+    assert spanish["rules"]["heading"] == "Cancela tu suscripción"
+
+
+@pytest.mark.parametrize(
+    ("profile", "declaration_page", "heading"),
+    [("eu", True, "Cancel contracts here"), ("fr", False, "Cancel your contract")],
+)
+def test_an_eu_or_fr_case_carries_its_rules_and_no_offer(
+    alice, settings, profile, declaration_page, heading
+):
+    settings.GRACEFUL_CANCEL = gc_settings(COMPLIANCE_PROFILE=profile)
+    ref = start(alice)["reference"]
+    body = alice.post(url("case-reason", ref), {"reason": "price"}, format="json").json()
+    assert body["offer"] is None
+    assert body["rules"] == {
+        "profile": profile,
+        "offers": False,
+        "survey_first": False,
+        "declaration_page": declaration_page,
+        "heading": heading,
+    }
+    # The case keeps the rules it started under when the site's profile changes.
+    settings.GRACEFUL_CANCEL = gc_settings()
+    assert alice.get(url("case-detail", ref)).json()["rules"]["profile"] == profile
+    listed = alice.get(url("case-list")).json()["results"][0]
+    assert listed["rules"]["survey_first"] is False
+
+
+@pytest.mark.parametrize(("profile", "survey_first"), [("default", True), ("fr", False)])
+def test_rules_say_what_a_new_case_follows_before_it_starts(alice, settings, profile, survey_first):
+    settings.GRACEFUL_CANCEL = gc_settings(COMPLIANCE_PROFILE=profile)
+    response = alice.get(url("rules"))
+    assert response.status_code == 200
+    assert response.json()["profile"] == profile
+    assert response.json()["survey_first"] is survey_first
+    assert not CancellationCase.objects.exists()  # reading the rules starts nothing
+
+
+def test_rules_need_a_signed_in_customer(api):
+    assert api.get(url("rules")).status_code in (401, 403)

@@ -33,6 +33,7 @@ def test_schema_describes_every_operation_under_the_mount_point(schema):
     }
     assert operations == {
         ("GET", PREFIX + "reasons/"),
+        ("GET", PREFIX + "rules/"),
         ("GET", PREFIX + "cases/"),
         ("POST", PREFIX + "cases/"),
         ("GET", PREFIX + "cases/{reference}/"),
@@ -166,3 +167,24 @@ finally:
 from django.urls import include, path  # noqa: E402
 
 urlpatterns = [path("elsewhere/v1/", include("django_graceful_cancel.api.urls"))]
+
+
+def test_case_schema_carries_the_rules_and_the_offers_promise(schema):
+    components = schema["components"]["schemas"]
+    case = components["Case"]
+    assert "rules" in case["required"]
+    rules = components[case["properties"]["rules"]["allOf"][0]["$ref"].rsplit("/", 1)[1]]
+    assert set(rules["required"]) == {
+        "profile",
+        "offers",
+        "survey_first",
+        "declaration_page",
+        "heading",
+    }
+    assert rules["properties"]["survey_first"]["type"] == "boolean"
+    offer = components["Offer"]
+    assert "fulfilment" in offer["required"]
+    fulfilment = offer["properties"]["fulfilment"]
+    assert fulfilment["nullable"] is True
+    promise = components[fulfilment["allOf"][0]["$ref"].rsplit("/", 1)[1]]
+    assert {"by", "due_at", "message"} <= set(promise["required"])

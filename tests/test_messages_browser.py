@@ -15,18 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from django_graceful_cancel import services
 from django_graceful_cancel.followups.links import links_for
 from django_graceful_cancel.rendering import find_claims, render_message
-from tests.support import flow_settings
+from tests.support import browser, flow_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img" / "messages"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 #: reason, the customer's words, how it ends, and what the site has set up.
 CASES = {
@@ -62,28 +60,8 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        message = f"chromium is not available: {CHROMIUM}"
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail(message + " (CI must run this test)")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
+    with browser.chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture
@@ -111,21 +89,11 @@ def test_the_confirmation_page_and_the_thank_you_for_a_reason(
         thank_you = render_message(
             case, "thank_you", extra_context=links_for(case, "email").as_context()
         )
-        client = Client()
-        client.force_login(customer)
         for width, height, name in [(1280, 900, "desktop"), (390, 844, "mobile")]:
             context = chromium.new_context(
                 locale="en-GB", viewport={"width": width, "height": height}
             )
-            context.add_cookies(
-                [
-                    {
-                        "name": "sessionid",
-                        "value": client.cookies["sessionid"].value,
-                        "url": live_server.url,
-                    }
-                ]
-            )
+            browser.sign_in(context, customer, live_server.url)
             page = context.new_page()
             page.goto(f"{live_server.url}/account/cancel/{case.reference}/done/")
             text = page.inner_text("body")

@@ -272,6 +272,7 @@ def recorder(monkeypatch: Any) -> RecordingHTTPClient:
         "http://127.0.0.1:9",  # never reached: the recording client answers
         STRIPE_PRICES={"basic": "price_basic", "standard": "price_standard"},
         STRIPE_FEATURE_PRICES={"premium-support": "price_support"},
+        STRIPE_SEND_CANCELLATION_DETAILS=True,  # as against Stripe itself
     )
     with override_settings(GRACEFUL_CANCEL=settings):
         yield client
@@ -458,6 +459,102 @@ def test_recorded_immediate_cancel_with_proration(recorder, customer):
         get_backend().cancel("sub_rec", at_period_end=False, case=case_for(customer, "sub_rec"))
     assert recorder.calls() == ["DELETE /v1/subscriptions/sub_rec"]
     assert recorder.requests[0].query == {"prorate": "true"}
+
+
+# --- cancellation feedback, written to Stripe ---------------------------------------------------
+
+
+def case_with_reason(user: Any, slug: str | None, detail: str = "") -> CancellationCase:
+    from django_graceful_cancel.models import Reason
+
+    reason = Reason.objects.get(slug=slug) if slug else None
+    return CancellationCase.objects.create(
+        customer=user, subscription_ref="sub_rec", reason=reason, reason_detail=detail
+    )
+
+
+def test_recorded_period_end_cancel_sends_mapped_feedback_and_trimmed_words(
+    recorder, customer, catalogue
+):
+    words = "Too dear for what I use. " + "x" * 600
+    case = case_with_reason(customer, "price", words)
+    get_backend().cancel("sub_rec", at_period_end=True, case=case)
+    assert recorder.requests[0].form == {
+        "cancel_at_period_end": "true",
+        "metadata[graceful_cancel_case]": case.reference,
+        "cancellation_details[feedback]": "too_expensive",
+        "cancellation_details[comment]": words[:500],
+    }
+
+
+def test_recorded_immediate_cancel_sends_mapped_feedback_and_words(recorder, customer, catalogue):
+    recorder.routes["DELETE /v1/subscriptions/sub_rec"] = subscription_body(status="canceled")
+    case = case_with_reason(customer, "competitor", "  Found a cheaper tool.  ")
+    get_backend().cancel("sub_rec", at_period_end=False, case=case)
+    assert recorder.calls() == ["DELETE /v1/subscriptions/sub_rec"]
+    assert recorder.requests[0].query == {
+        "cancellation_details[feedback]": "switched_service",
+        "cancellation_details[comment]": "Found a cheaper tool.",
+    }
+
+
+def test_recorded_reason_without_mapping_sends_other_and_no_empty_comment(
+    recorder, customer, catalogue
+):
+    case = case_with_reason(customer, "competitor")
+    with override_settings(
+        GRACEFUL_CANCEL={
+            **stripe_settings("http://127.0.0.1:9"),
+            "STRIPE_SEND_CANCELLATION_DETAILS": True,
+            "STRIPE_FEEDBACK_CODES": {"price": "too_expensive"},
+        }
+    ):
+        get_backend().cancel("sub_rec", at_period_end=True, case=case)
+    assert recorder.requests[0].form == {
+        "cancel_at_period_end": "true",
+        "metadata[graceful_cancel_case]": case.reference,
+        "cancellation_details[feedback]": "other",
+    }
+
+
+def test_recorded_words_without_a_reason_send_no_feedback(recorder, customer):
+    case = case_with_reason(customer, None, "Just because")
+    get_backend().cancel("sub_rec", at_period_end=True, case=case)
+    form = recorder.requests[0].form
+    assert form["cancellation_details[comment]"] == "Just because"
+    assert "cancellation_details[feedback]" not in form
+
+
+def test_recorded_cancel_sends_no_details_when_turned_off(recorder, customer, catalogue):
+    case = case_with_reason(customer, "price", "Too dear")
+    with override_settings(
+        GRACEFUL_CANCEL={
+            **stripe_settings("http://127.0.0.1:9"),
+            "STRIPE_SEND_CANCELLATION_DETAILS": False,
+        }
+    ):
+        get_backend().cancel("sub_rec", at_period_end=True, case=case)
+    assert not any(key.startswith("cancellation_details") for key in recorder.requests[0].form)
+
+
+def test_shipped_reasons_all_have_a_feedback_code(catalogue):
+    from django_graceful_cancel.backends.stripe import DEFAULT_FEEDBACK_CODES, reason_for_feedback
+    from django_graceful_cancel.models import Reason
+
+    assert set(Reason.objects.values_list("slug", flat=True)) <= set(DEFAULT_FEEDBACK_CODES)
+    assert reason_for_feedback("too_expensive") == "price"
+    assert reason_for_feedback("switched_service") == "competitor"
+    assert reason_for_feedback("made_up") == "other"
+    assert reason_for_feedback("") is None
+
+
+def test_settings_checks_reject_an_unknown_feedback_code():
+    from django_graceful_cancel.checks import check_settings
+
+    bad = gc_settings(STRIPE_FEEDBACK_CODES={"price": "too_pricey"})
+    with override_settings(GRACEFUL_CANCEL=bad):
+        messages = [e.msg for e in check_settings() if e.id == "graceful_cancel.E003"]
+    assert any("STRIPE_FEEDBACK_CODES" in m for m in messages)
 
 
 @pytest.mark.parametrize(

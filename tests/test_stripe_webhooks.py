@@ -506,3 +506,87 @@ def test_djstripe_secret_key_is_used_when_no_key_is_set(fake_djstripe, monkeypat
     with override_settings(GRACEFUL_CANCEL=settings):
         get_backend().get_subscription("sub_rec")
     assert recorder.requests[0].headers["Authorization"] == "Bearer sk_test_from_djstripe"
+
+
+# --- cancellation feedback, read from Stripe's portal -------------------------------------------
+
+
+def portal_cancel(details: dict[str, Any] | None) -> dict[str, Any]:
+    """A ``customer.subscription.updated`` event as the portal sends it on a cancellation at the
+    end of the period, with the customer's ``cancellation_details``."""
+    end = int((timezone.now() + timedelta(days=9)).timestamp())
+    sub: dict[str, Any] = {
+        "status": "active",
+        "cancel_at_period_end": True,
+        "cancel_at": end,
+        "items": {"data": [{"current_period_end": end}]},
+    }
+    if details is not None:
+        sub["cancellation_details"] = {"reason": "cancellation_requested", **details}
+    return sub_event("customer.subscription.updated", sub, {"cancel_at_period_end": False})
+
+
+def test_signed_portal_cancellation_records_the_mapped_reason_and_words(
+    client, customer, catalogue
+):
+    case = make_case(customer)
+    event = portal_cancel({"feedback": "too_expensive", "comment": "Twice the price of X."})
+    payload = json.dumps(event).encode()
+    assert post(client, payload, sign(payload)).status_code == 200
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CANCELLED
+    assert case.reason is not None and case.reason.slug == "price"
+    assert case.reason_detail == "Twice the price of X."
+    assert kinds(case) == [EventKind.REASON_RECORDED, EventKind.CANCELLED]
+    assert case.events.get(kind=EventKind.REASON_RECORDED).data["reason"] == "price"
+    assert case.events.get(kind=EventKind.CANCELLED).data["feedback"] == "too_expensive"
+
+
+def test_portal_deletion_with_unknown_feedback_records_other(customer, catalogue):
+    case = make_case(customer)
+    event = sub_event(
+        "customer.subscription.deleted",
+        {
+            "status": "canceled",
+            "cancellation_details": {"feedback": "brand_new_code", "comment": None},
+        },
+    )
+    handle_event(event)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CANCELLED
+    assert case.reason is not None and case.reason.slug == "other"
+    assert case.reason_detail == ""
+
+
+def test_feedback_no_slug_maps_to_is_other(customer, catalogue):
+    case = make_case(customer)
+    with override_settings(
+        GRACEFUL_CANCEL=gc_settings(
+            STRIPE_WEBHOOK_SECRET=SECRET, STRIPE_FEEDBACK_CODES={"price": "too_expensive"}
+        )
+    ):
+        handle_event(portal_cancel({"feedback": "unused", "comment": ""}))
+    case.refresh_from_db()
+    assert case.reason is not None and case.reason.slug == "other"
+
+
+@pytest.mark.parametrize("details", [None, {"feedback": None, "comment": None}])
+def test_portal_cancellation_without_feedback_records_no_reason(customer, catalogue, details):
+    case = make_case(customer)
+    handle_event(portal_cancel(details))
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CANCELLED
+    assert case.reason is None and case.reason_detail == ""
+    assert kinds(case) == [EventKind.CANCELLED]
+    assert "feedback" not in case.events.get().data
+
+
+def test_reason_given_in_the_flow_is_kept(customer, catalogue):
+    case = make_case(customer)
+    services.record_reason(case, "quality", detail="It kept crashing")
+    handle_event(portal_cancel({"feedback": "too_expensive", "comment": "meh"}))
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CANCELLED
+    assert case.reason is not None and case.reason.slug == "quality"
+    assert case.reason_detail == "It kept crashing"
+    assert kinds(case) == [EventKind.REASON_RECORDED, EventKind.CANCELLED]

@@ -21,7 +21,16 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from ..choices import CaseStatus, Channel, EffectiveMode, OfferKind, OfferOutcome, ReasonCategory
+from ..choices import (
+    CaseStatus,
+    Channel,
+    ComplianceProfile,
+    EffectiveMode,
+    OfferKind,
+    OfferOutcome,
+    ReasonCategory,
+)
+from ..compliance import rules_for
 from ..exceptions import InvalidInput
 from ..models import CancellationCase, OfferPresentation, Reason
 from ..services import flow
@@ -299,15 +308,23 @@ class OfferSerializer(serializers.Serializer):
 
     @extend_schema_field(FulfilmentSerializer(allow_null=True))
     def get_fulfilment(self, presentation: OfferPresentation) -> dict[str, Any] | None:
-        """Null when the subscription backend or the site's code applies the offer at once;
-        else who applies it and by when."""
+        """Null when the subscription backend or the site's code applies the offer at once, or
+        when it was declined; else who applies it and by when."""
         from ..dates import format_date
         from ..services.fulfilment import promise_for
 
+        if presentation.outcome == OfferOutcome.DECLINED:
+            return None  # nothing will be applied
         promise = promise_for(presentation)
         if promise is None:
             return None
-        if promise.due_at is not None:
+        if presentation.outcome == OfferOutcome.ACCEPTED and promise.due_at is None:
+            # Accepted before due dates were stored: what the saved page says then.
+            message = gettext(
+                "Our team applies this offer for you in the next few days. You don't need to do "
+                "anything."
+            )
+        elif promise.due_at is not None:
             date = format_date(promise.due_at, presentation.case)
             message = (
                 ngettext(
@@ -339,6 +356,39 @@ class OfferSerializer(serializers.Serializer):
         }
 
 
+class RulesSerializer(serializers.Serializer):
+    """The compliance rules the case's flow obeys (``compliance.rules_for``; docs/compliance.md)."""
+
+    profile = serializers.ChoiceField(
+        choices=ComplianceProfile.choices, help_text=_("The compliance profile of the case.")
+    )
+    offers = serializers.BooleanField(help_text=_("Whether a retention offer may be shown."))
+    survey_first = serializers.BooleanField(
+        help_text=_(
+            "Whether the reason survey is asked next to the cancel button (true) or only as an "
+            "optional extra sent with the cancellation (false)."
+        )
+    )
+    declaration_page = serializers.BooleanField(
+        help_text=_('Whether the no-login "cancel contracts here" page is available.')
+    )
+    heading = serializers.CharField(
+        help_text=_("The heading of the first step and of the button leading to it, translated.")
+    )
+
+
+def rules_data(profile: str | None) -> dict[str, Any]:
+    """``RulesSerializer``'s data for ``profile`` (the configured one when None)."""
+    rules = rules_for(profile)
+    return {
+        "profile": rules.profile,
+        "offers": rules.offers,
+        "survey_first": rules.survey_first,
+        "declaration_page": rules.declaration_page,
+        "heading": str(rules.heading),
+    }
+
+
 class CaseSummarySerializer(serializers.Serializer):
     """A case in lists: everything but the rendered message (kept out so lists stay cheap)."""
 
@@ -353,8 +403,14 @@ class CaseSummarySerializer(serializers.Serializer):
     effective_mode = serializers.ChoiceField(choices=EffectiveMode.choices)
     effective_at = serializers.DateTimeField(allow_null=True)
     can_reactivate = serializers.BooleanField()
+    rules = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(RulesSerializer())
+    def get_rules(self, case: CancellationCase) -> dict[str, Any]:
+        """The rules of the profile the case started under, not the site's current one."""
+        return rules_data(case.compliance_profile)
 
     @extend_schema_field(OfferSerializer(allow_null=True))
     def get_offer(self, case: CancellationCase) -> dict[str, Any] | None:

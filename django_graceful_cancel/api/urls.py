@@ -2,7 +2,7 @@
 
 path("api/cancel/", include("django_graceful_cancel.api.urls"))
 
-Routes (names in the ``graceful_cancel_api`` namespace): ``reasons/`` (reason-list),
+Routes (names in the ``graceful_cancel_api`` namespace): ``reasons/`` (reason-list), ``rules/``,
 ``cases/`` (case-list), ``cases/<reference>/`` (case-detail), ``cases/<reference>/reason/``,
 ``accept-offer/``, ``decline-offer/``, ``confirm/``, ``reactivate/`` (case-reason,
 case-accept-offer, ...), ``analytics/summary/`` (analytics-summary) and ``schema/`` (schema).
@@ -20,6 +20,7 @@ router.register("cases", views.CaseViewSet, basename="case")
 
 urlpatterns: list = [
     path("reasons/", views.ReasonListView.as_view(), name="reason-list"),
+    path("rules/", views.RulesView.as_view(), name="rules"),
     *router.urls,
     path("analytics/summary/", views.AnalyticsSummaryView.as_view(), name="analytics-summary"),
     path("schema/", views.SchemaView.as_view(), name="schema"),

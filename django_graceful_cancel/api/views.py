@@ -64,10 +64,12 @@ from .serializers import (
     EmptySerializer,
     ReasonSerializer,
     RecordReasonSerializer,
+    RulesSerializer,
     StartCaseSerializer,
     SummaryQuerySerializer,
     SummarySerializer,
     input_errors,
+    rules_data,
 )
 from .throttling import WriteRateThrottle
 
@@ -193,6 +195,19 @@ class ReasonListView(GracefulCancelAPIView, ListAPIView):
 
     def get_queryset(self) -> QuerySet:
         return Reason.objects.filter(is_active=True).order_by("order", "slug")
+
+
+@extend_schema(
+    tags=["catalogue"],
+    summary="The compliance rules a new case follows",
+    responses=RulesSerializer,
+)
+class RulesView(GracefulCancelAPIView):
+    """What the first step may show before any case exists (the start page reads the same):
+    a case carries the rules it started under in its own ``rules``."""
+
+    def get(self, request: Request) -> Response:
+        return Response(rules_data(None))
 
 
 # --- cases -------------------------------------------------------------------------------------

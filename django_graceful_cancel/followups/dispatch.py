@@ -96,12 +96,21 @@ def celery_status() -> CeleryStatus:
 class AutoDispatcher(BaseDispatcher):
     """Celery when the site has a Celery app with a broker (``celery_status()``), else inline.
 
-    Decided at each use, so a Celery app configured after start-up is picked up.
+    Decided at each use, so a Celery app configured after start-up is picked up. A subclass
+    names its own built-in dispatchers (``names``) and what stands in for Celery (``fallback``).
     """
 
+    #: The built-in dispatchers this one chooses among, by name.
+    names: dict[str, str] = DISPATCHERS
+    #: The name used when Celery cannot deliver.
+    fallback: str = "inline"
+
+    def celery_can_deliver(self) -> bool:
+        return celery_status().can_deliver
+
     def chosen(self) -> BaseDispatcher:
-        name = "celery" if celery_status().can_deliver else "inline"
-        dispatcher: BaseDispatcher = import_string(DISPATCHERS[name])()
+        name = "celery" if self.celery_can_deliver() else self.fallback
+        dispatcher: BaseDispatcher = import_string(self.names[name])()
         return dispatcher
 
     def dispatch_on_commit(self, pks: list[int]) -> None:
@@ -111,17 +120,18 @@ class AutoDispatcher(BaseDispatcher):
         self.chosen().dispatch(pks)
 
 
-def dispatcher_path(value: object) -> str:
-    """The dotted path ``FOLLOWUP_DISPATCH``'s ``value`` names.
+def dispatcher_path(value: object, names: dict[str, str] = DISPATCHERS) -> str:
+    """The dotted path a dispatch setting's ``value`` names, among the built-in ``names``
+    (``FOLLOWUP_DISPATCH``'s by default).
 
     A name that is neither built in nor a dotted path means ``"auto"`` (the system check
     reports it).
     """
-    if isinstance(value, str) and value in DISPATCHERS:
-        return DISPATCHERS[value]
+    if isinstance(value, str) and value in names:
+        return names[value]
     if isinstance(value, str) and "." in value:
         return value
-    return DISPATCHERS["auto"]
+    return names["auto"]
 
 
 def get_dispatcher() -> BaseDispatcher:

@@ -41,6 +41,7 @@ from ..choices import CallTaskStatus, EventKind, FollowUpStatus
 from ..conf import app_settings
 from ..models import CallTask, CancellationCase, CaseEvent, FollowUp, OptOut
 from ..rendering import render_message
+from ..services import outbox as outbox_engine
 from ..services.core import Actor, record
 from . import sequences
 from .channels import ChannelError, get_channel
@@ -204,27 +205,20 @@ def send_followup(pk: int) -> SendOutcome:
 
 def sweep_followups(*, batch_size: int | None = None, max_batches: int | None = None) -> int:
     """Send due rows in bounded batches; returns how many rows were handled."""
-    batch_size = batch_size or app_settings.FOLLOWUP_BATCH_SIZE
-    max_batches = max_batches or app_settings.FOLLOWUP_SWEEP_MAX_BATCHES
-    release_stale()
-    handled = 0
-    for _ in range(max_batches):
-        claimed_at = timezone.now()
-        pks = claim_due(batch_size, now=claimed_at)
-        if not pks:
-            break
-        for pk in pks:
-            try:
-                deliver(pk, claimed_at=claimed_at)
-            except Exception:
-                logger.exception("Follow-up %s failed unexpectedly", pk)
-                _requeue(
-                    pk,
-                    due_at=timezone.now() + timedelta(seconds=_backoff(1)),
-                    error="unexpected error",
-                )
-            handled += 1
-    return handled
+    return outbox_engine.sweep_batches(
+        batch_size=batch_size or app_settings.FOLLOWUP_BATCH_SIZE,
+        max_batches=max_batches or app_settings.FOLLOWUP_SWEEP_MAX_BATCHES,
+        release_stale=release_stale,
+        claim_due=claim_due,
+        deliver=deliver,
+        requeue_crashed=_requeue_crashed,
+        label="Follow-up",
+    )
+
+
+def _requeue_crashed(pk: int, claimed_at: datetime) -> None:
+    """A row whose delivery raised: retried after the first back-off."""
+    _requeue(pk, due_at=timezone.now() + timedelta(seconds=_backoff(1)), error="unexpected error")
 
 
 def release_stale(*, now: datetime | None = None) -> int:

@@ -8,16 +8,14 @@ Celery's autodiscovery registers them under the same names as before.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from celery import current_app, shared_task
 from celery.app import default_app
 
+from ..services import outbox as outbox_engine
 from . import outbox
 from .dispatch import BaseDispatcher, CeleryStatus
-
-logger = logging.getLogger("django_graceful_cancel")
 
 
 @shared_task(bind=True, name="graceful_cancel.send_followup", max_retries=None)
@@ -41,22 +39,7 @@ def sweep_followups(batch_size: int | None = None, max_batches: int | None = Non
 
 def enqueue_followup(pk: int) -> bool:
     """Hand a row to Celery; a broker failure is logged and the sweep sends the row later."""
-    try:
-        # A short publish retry: the web request waiting on a dead broker helps nobody.
-        send_followup.apply_async(
-            (pk,),
-            retry=True,
-            retry_policy={
-                "max_retries": 2,
-                "interval_start": 0,
-                "interval_step": 0.2,
-                "interval_max": 0.5,
-            },
-        )
-    except Exception as error:  # noqa: BLE001  (any broker failure: the sweep is the fallback)
-        logger.warning("Could not enqueue follow-up %s (%s); the sweep will send it", pk, error)
-        return False
-    return True
+    return outbox_engine.enqueue_task(send_followup, pk, label="follow-up")
 
 
 class CeleryDispatcher(BaseDispatcher):

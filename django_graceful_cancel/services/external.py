@@ -24,9 +24,10 @@ from django.utils import timezone
 from .. import signals
 from ..choices import CaseStatus, EffectiveMode, EventKind, SyncStatus
 from ..followups.outbox import stop_sequence
-from ..models import CancellationCase, CaseEvent
-from .cases import cancel_locked
+from ..models import CancellationCase, CaseEvent, Reason
+from .cases import DETAIL_MAX_LENGTH, cancel_locked, record_reason
 from .core import Actor, lock_case, record, transition
+from .inputs import storable
 
 logger = logging.getLogger("django_graceful_cancel")
 
@@ -66,6 +67,9 @@ def record_external_cancellation(
     source: str = "stripe",
     event_id: str = "",
     actor: Actor = None,
+    reason: str | None = None,
+    detail: str = "",
+    feedback: str = "",
 ) -> CancellationCase | None:
     """The provider says the subscription was cancelled (``immediately``: it has ended; else it
     ends at ``effective_at``, the end of the paid period). Returns the case it recorded on, or
@@ -75,6 +79,13 @@ def record_external_cancellation(
     * A cancelled case waiting for its provider sync is marked synced: the provider has it.
     * A cancelled case due to end later that the provider ended now records that it ended early.
     * A saved or abandoned case keeps its status (its history stays true) and records the change.
+
+    ``reason`` (a catalogue slug; one the catalogue lacks is "other") and ``detail`` (the
+    customer's words) are what the customer told the provider (Stripe's portal feedback and
+    comment, mapped by the webhook). They are recorded on an open case that has no reason yet,
+    as a reason step of its own (event and signal), before it is cancelled; a reason the
+    customer already gave in the flow is kept. ``feedback`` (the provider's own code) goes into
+    the event's data.
     """
     actor = actor if actor is not None else source
     case = _latest_case(subscription_ref)
@@ -88,6 +99,9 @@ def record_external_cancellation(
         case = lock_case(case)
         if _seen(case, event_id):
             return case
+        provided = {"feedback": feedback} if feedback else {}
+        if case.status == CaseStatus.OPEN and case.reason_id is None and not case.reason_detail:
+            case = _record_provider_reason(case, reason, detail, actor=actor)
         if case.status in (CaseStatus.OPEN, CaseStatus.REACTIVATED):
             # The same path as a confirmation in the flow: the offer is declined, the customer
             # gets the confirmation and follow-ups; only the provider needs no telling.
@@ -102,6 +116,7 @@ def record_external_cancellation(
                 source=source,
                 event_id=event_id,
                 previous_status=case.status,
+                **provided,
             )
         elif case.status == CaseStatus.CANCELLED:
             fields: dict[str, Any] = {}
@@ -127,8 +142,33 @@ def record_external_cancellation(
                 actor=actor,
                 immediately=immediately,
                 effective_at=effective.isoformat(),
+                **provided,
             )
     return case
+
+
+def _record_provider_reason(
+    case: CancellationCase, slug: str | None, detail: str, *, actor: Actor
+) -> CancellationCase:
+    """Record on an open case, locked by the caller, the reason and words the customer gave
+    the provider; nothing when they gave neither."""
+    words = storable((detail or "").strip())[:DETAIL_MAX_LENGTH]
+    found = None
+    if slug:
+        active = Reason.objects.filter(is_active=True)
+        found = active.filter(slug=slug).first() or active.filter(slug="other").first()
+    if found is None and not words:
+        return case
+    # The contact preferences the case already holds stay as they are.
+    return record_reason(
+        case,
+        found,
+        detail=words,
+        preferred_channel=case.preferred_channel or None,
+        contact_consent=case.contact_consent,
+        contact_phone=case.contact_phone,
+        actor=actor,
+    )
 
 
 def record_external_reactivation(

@@ -20,6 +20,7 @@ import logging
 from django.utils.module_loading import import_string
 
 from ..conf import app_settings
+from ..followups import dispatch as base
 from ..followups.dispatch import BaseDispatcher, celery_status
 
 logger = logging.getLogger("django_graceful_cancel")
@@ -37,29 +38,20 @@ DISPATCHERS: dict[str, str] = {
 }
 
 
-class AutoDispatcher(BaseDispatcher):
+class AutoDispatcher(base.AutoDispatcher):
     """Celery when the site has a Celery app with a broker, else the sweep; decided at each use."""
 
-    def chosen(self) -> BaseDispatcher:
-        name = "celery" if celery_status().can_deliver else "sweep"
-        dispatcher: BaseDispatcher = import_string(DISPATCHERS[name])()
-        return dispatcher
+    names = DISPATCHERS
+    fallback = "sweep"
 
-    def dispatch_on_commit(self, pks: list[int]) -> None:
-        self.chosen().dispatch_on_commit(pks)
-
-    def dispatch(self, pks: list[int]) -> None:
-        self.chosen().dispatch(pks)
+    def celery_can_deliver(self) -> bool:
+        return celery_status().can_deliver  # looked up here, where the tests patch it
 
 
 def dispatcher_path(value: object) -> str:
     """The dotted path ``WEBHOOK_DISPATCH``'s ``value`` names (anything else means "auto"; the
     system check reports it)."""
-    if isinstance(value, str) and value in DISPATCHERS:
-        return DISPATCHERS[value]
-    if isinstance(value, str) and "." in value:
-        return value
-    return DISPATCHERS["auto"]
+    return base.dispatcher_path(value, DISPATCHERS)
 
 
 def get_dispatcher() -> BaseDispatcher:

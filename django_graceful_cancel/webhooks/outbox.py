@@ -53,6 +53,7 @@ from ..models import (
 )
 from ..models.cases import describe_actor
 from ..models.webhooks import new_webhook_secret
+from ..services import outbox as outbox_engine
 from . import events, signing, transport
 from .dispatch import dispatch_now, dispatch_on_commit
 
@@ -102,22 +103,33 @@ def enqueue_for_event(case: CancellationCase, event: CaseEvent) -> list[Outbound
             if not targets:
                 continue
             payload = events.event_payload(event_type, case, event)
-            event_id = new_event_id()
-            rows.extend(
-                OutboundDelivery(
-                    channel=WEBHOOK,
-                    endpoint=endpoint,
-                    case=case,
-                    ordering_key=f"case:{case.pk}",
-                    event_id=event_id,
-                    event_type=event_type.name,
-                    payload=payload,
-                )
-                for endpoint in targets
-            )
+            rows.extend(_webhook_rows(targets, case, f"case:{case.pk}", event_type.name, payload))
     for alert in alert_rules.alerts_for_event(case, event):
         rows.extend(_alert_rows(alert, case))
     return _save(rows)
+
+
+def _webhook_rows(
+    endpoints: list[WebhookEndpoint],
+    case: CancellationCase | None,
+    ordering_key: str,
+    event_type: str,
+    payload: dict[str, Any],
+) -> list[OutboundDelivery]:
+    """One row per endpoint for one event, all with the same new event id."""
+    event_id = new_event_id()
+    return [
+        OutboundDelivery(
+            channel=WEBHOOK,
+            endpoint=endpoint,
+            case=case,
+            ordering_key=ordering_key,
+            event_id=event_id,
+            event_type=event_type,
+            payload=payload,
+        )
+        for endpoint in endpoints
+    ]
 
 
 def enqueue_for_declaration(
@@ -134,19 +146,7 @@ def enqueue_for_declaration(
     rows: list[OutboundDelivery] = []
     if endpoints:
         payload = events.declaration_payload(kind, declaration, at=timezone.now())
-        event_id = new_event_id()
-        rows.extend(
-            OutboundDelivery(
-                channel=WEBHOOK,
-                endpoint=endpoint,
-                case=case,
-                ordering_key=key,
-                event_id=event_id,
-                event_type=kind.name,
-                payload=payload,
-            )
-            for endpoint in endpoints
-        )
+        rows.extend(_webhook_rows(endpoints, case, key, kind.name, payload))
     if event_type == "declaration.disputed":
         for alert in alert_rules.alerts_for_dispute(declaration):
             rows.extend(_alert_rows(alert, case))
@@ -449,28 +449,21 @@ def sweep_deliveries(*, batch_size: int | None = None, max_batches: int | None =
     Each batch takes the first row of each chain, so a case with several events needs as many
     batches: they follow each other within the run.
     """
-    batch_size = batch_size or app_settings.WEBHOOK_BATCH_SIZE
-    max_batches = max_batches or app_settings.WEBHOOK_SWEEP_MAX_BATCHES
-    release_stale()
-    handled = 0
-    for _ in range(max_batches):
-        claimed_at = timezone.now()
-        pks = claim_due(batch_size, now=claimed_at)
-        if not pks:
-            break
-        for pk in pks:
-            try:
-                deliver(pk, claimed_at=claimed_at)
-            except Exception:
-                logger.exception("Delivery %s failed unexpectedly", pk)
-                row = OutboundDelivery(pk=pk, claimed_at=claimed_at)
-                _requeue(
-                    row,
-                    due_at=timezone.now() + timedelta(seconds=backoff(1)),
-                    error="unexpected error",
-                )
-            handled += 1
-    return handled
+    return outbox_engine.sweep_batches(
+        batch_size=batch_size or app_settings.WEBHOOK_BATCH_SIZE,
+        max_batches=max_batches or app_settings.WEBHOOK_SWEEP_MAX_BATCHES,
+        release_stale=release_stale,
+        claim_due=claim_due,
+        deliver=deliver,
+        requeue_crashed=_requeue_crashed,
+        label="Delivery",
+    )
+
+
+def _requeue_crashed(pk: int, claimed_at: datetime) -> None:
+    """A row whose delivery raised: retried after the first back-off."""
+    row = OutboundDelivery(pk=pk, claimed_at=claimed_at)
+    _requeue(row, due_at=timezone.now() + timedelta(seconds=backoff(1)), error="unexpected error")
 
 
 def pending_deliveries() -> int:

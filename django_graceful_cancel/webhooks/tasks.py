@@ -7,15 +7,13 @@ imports these tasks, so Celery's autodiscovery registers them.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from celery import shared_task
 
 from ..followups.dispatch import BaseDispatcher
+from ..services import outbox as outbox_engine
 from . import outbox
-
-logger = logging.getLogger("django_graceful_cancel")
 
 
 @shared_task(bind=True, name="graceful_cancel.send_outbound_delivery", max_retries=None)
@@ -42,22 +40,7 @@ def sweep_outbound_deliveries(batch_size: int | None = None, max_batches: int | 
 
 def enqueue_delivery(pk: int) -> bool:
     """Hand a row to Celery; a broker failure is logged and the sweep sends the row later."""
-    try:
-        # A short publish retry: the web request waiting on a dead broker helps nobody.
-        send_outbound_delivery.apply_async(
-            (pk,),
-            retry=True,
-            retry_policy={
-                "max_retries": 2,
-                "interval_start": 0,
-                "interval_step": 0.2,
-                "interval_max": 0.5,
-            },
-        )
-    except Exception as error:  # noqa: BLE001  (any broker failure: the sweep is the fallback)
-        logger.warning("Could not enqueue delivery %s (%s); the sweep will send it", pk, error)
-        return False
-    return True
+    return outbox_engine.enqueue_task(send_outbound_delivery, pk, label="delivery")
 
 
 class CeleryDispatcher(BaseDispatcher):

@@ -146,6 +146,10 @@ if os.environ.get("GRACEFUL_CANCEL_BACKEND") == "stripe":
             "STRIPE_EXTENSION_PRORATION_BEHAVIOR": (
                 None if os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420") else "none"
             ),
+            # localstripe also rejects cancellation_details; Stripe itself gets the reason.
+            "STRIPE_SEND_CANCELLATION_DETAILS": not os.environ.get(
+                "STRIPE_API_BASE", "http://127.0.0.1:8420"
+            ),
             "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_demo"),
             # The demo finds each user's Stripe customer by email (shop/billing.py).
             "STRIPE_CUSTOMER_LOOKUP": "shop.billing.stripe_customer_id",

@@ -127,6 +127,7 @@ def api_schema(wsgi_app: WSGIHandler, fuzz_customer: Any) -> Any:
 #: Every operation of the API; the first test makes sure this list and the schema agree.
 OPERATIONS = [
     ("GET", "/api/cancel/reasons/"),
+    ("GET", "/api/cancel/rules/"),
     ("GET", "/api/cancel/cases/"),
     ("POST", "/api/cancel/cases/"),
     ("GET", "/api/cancel/cases/{reference}/"),

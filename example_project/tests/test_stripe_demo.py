@@ -37,6 +37,7 @@ def demo_settings(url: str) -> dict[str, Any]:
         },
         STRIPE_FEATURE_PRICES={"premium-support": "premium-support-monthly"},
         STRIPE_EXTENSION_PRORATION_BEHAVIOR=None,
+        STRIPE_SEND_CANCELLATION_DETAILS=False,
     )
 
 

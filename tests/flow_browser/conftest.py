@@ -14,69 +14,26 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls the test makes itself
-# stay synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+from tests.support import browser
 
 
 @pytest.fixture(scope="session")
 def flow_chromium() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        message = f"chromium is not available: {CHROMIUM}"
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail(message + " (CI must run this test)")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
+    with browser.chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture
 def customer_browser(flow_chromium: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
     """``customer_browser(user, time_zone=..., locale=...)``: a page in a fresh browser context
     signed in as ``user``, whose clock reads ``time_zone``."""
-    contexts: list[Any] = []
+    viewport = {"width": 1100, "height": 900}
+    with browser.signed_in_pages(flow_chromium, live_server.url, viewport=viewport) as page_for:
 
-    def make(user: Any, *, time_zone: str = "UTC", locale: str = "en-US") -> Any:
-        from django.test import Client
+        def make(user: Any, *, time_zone: str = "UTC", locale: str = "en-US") -> Any:
+            return page_for(user, locale=locale, timezone_id=time_zone)
 
-        context = flow_chromium.new_context(
-            locale=locale, timezone_id=time_zone, viewport={"width": 1100, "height": 900}
-        )
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        client = Client()
-        client.force_login(user)
-        context.add_cookies(
-            [
-                {
-                    "name": "sessionid",
-                    "value": client.cookies["sessionid"].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
+        yield make
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import pytest
 from django.test import Client
 
 from tests.hosts.sites import ROOT, SITES, Customer
+from tests.support import browser
+from tests.support.browser import DESKTOP
 
-CHROMIUM = "/usr/bin/chromium"
-DESKTOP = {"width": 1280, "height": 900}
 #: GC_SCREENSHOTS=1 writes the screenshots here; otherwise they go to a temporary directory.
 SCREENSHOTS = ROOT / "docs" / "img" / "hosts-flow"
 
@@ -46,51 +46,17 @@ def walk(django_capture_on_commit_callbacks: Any) -> Callable[[Any, str], Custom
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """Debian's Chromium through Playwright (skipped locally without it, failed on CI)."""
-    if not os.path.exists(CHROMIUM):
-        message = f"chromium is not available: {CHROMIUM}"
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail(message + " (CI must run this test)")
-        pytest.skip(message)
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-    # themselves (fixtures, assertions) stay synchronous and safe.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
+    with browser.chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture
 def signed_in_page(chromium: Any, live_server: Any) -> Iterator[Callable[[Any], Any]]:
     """``signed_in_page(user)``: a page in a fresh browser context with the user's session."""
-    contexts: list[Any] = []
-
-    def make(user: Any) -> Any:
-        context = chromium.new_context(locale="en-GB", viewport=DESKTOP)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        client = Client()
-        client.force_login(user)
-        session = client.cookies["sessionid"].value
-        context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
+    with browser.signed_in_pages(
+        chromium, live_server.url, locale="en-GB", viewport=DESKTOP
+    ) as make:
+        yield make
 
 
 @pytest.fixture

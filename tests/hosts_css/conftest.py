@@ -21,11 +21,10 @@ from typing import Any
 import pytest
 
 from tests.hosts_css.hosts import HOSTS, ROOT, STATIC_DIR, TEMPLATES_DIR
+from tests.support import browser
+from tests.support.browser import DESKTOP, MOBILE
 
 DOCS_IMG_HOSTS = ROOT / "docs" / "img" / "hosts"
-CHROMIUM = "/usr/bin/chromium"
-DESKTOP = {"width": 1280, "height": 900}
-MOBILE = {"width": 390, "height": 844}
 
 # Whether the flow's heading shows: nothing of the host's (a fixed navbar) is drawn over it.
 HEADING_UNCOVERED = """() => {
@@ -34,35 +33,11 @@ HEADING_UNCOVERED = """() => {
   return r.top >= 0 && !!hit && h1.contains(hit);
 }"""
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the test makes itself
-# (fixtures, assertions) stay synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 @pytest.fixture(scope="session")
 def hosts_chromium() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        message = f"chromium is not available: {CHROMIUM}"
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail(message + " (CI must run this test)")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
+    with browser.chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture
@@ -94,30 +69,10 @@ def host_customer(customer: Any, catalogue: Any) -> Any:
 @pytest.fixture
 def signed_in_page(hosts_chromium: Any, live_server: Any) -> Iterator[Callable[[Any], Any]]:
     """``signed_in_page(user)``: a page in a fresh browser context with the user's session."""
-    contexts: list[Any] = []
-
-    def make(user: Any) -> Any:
-        from django.test import Client
-
-        context = hosts_chromium.new_context(locale="en-GB", viewport=DESKTOP)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        client = Client()
-        client.force_login(user)
-        context.add_cookies(
-            [
-                {
-                    "name": "sessionid",
-                    "value": client.cookies["sessionid"].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
+    with browser.signed_in_pages(
+        hosts_chromium, live_server.url, locale="en-GB", viewport=DESKTOP
+    ) as make:
+        yield make
 
 
 @pytest.fixture

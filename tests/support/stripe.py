@@ -89,6 +89,8 @@ def stripe_settings(url: str, **overrides: Any) -> dict[str, Any]:
         "STRIPE_PRICES": STRIPE_PRICES,
         # localstripe rejects proration_behavior on updates; the recorded tests check it is sent.
         "STRIPE_EXTENSION_PRORATION_BEHAVIOR": None,
+        # localstripe rejects cancellation_details too; the recorded tests check it is sent.
+        "STRIPE_SEND_CANCELLATION_DETAILS": False,
     }
     return gc_settings(**{**values, **overrides})
 

@@ -7,6 +7,7 @@ app's models, and the backend must be importable before they are loaded.
 """
 
 from .backend import (
+    DEFAULT_FEEDBACK_CODES,
     STRIPE_ERRORS,
     ZERO_DECIMAL_CURRENCIES,
     StripeSubscriptionBackend,
@@ -14,10 +15,13 @@ from .backend import (
     customer_id_for,
     djstripe_customer_id,
     djstripe_secret_key,
+    feedback_for,
+    reason_for_feedback,
     stripe_errors,
 )
 
 __all__ = [
+    "DEFAULT_FEEDBACK_CODES",
     "STRIPE_ERRORS",
     "ZERO_DECIMAL_CURRENCIES",
     "StripeSubscriptionBackend",
@@ -25,5 +29,7 @@ __all__ = [
     "customer_id_for",
     "djstripe_customer_id",
     "djstripe_secret_key",
+    "feedback_for",
+    "reason_for_feedback",
     "stripe_errors",
 ]

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
         CouponCreateParams,
         CustomerCreateBalanceTransactionParams,
         SubscriptionCancelParams,
+        SubscriptionCancelParamsCancellationDetails,
         SubscriptionListParams,
         SubscriptionUpdateParams,
         SubscriptionUpdateParamsItem,
@@ -206,6 +207,69 @@ def djstripe_secret_key() -> str | None:
         return None
 
 
+#: Stripe's cancellation feedback codes (``cancellation_details.feedback``).
+FEEDBACK_CODES = frozenset(
+    {
+        "customer_service",
+        "low_quality",
+        "missing_features",
+        "other",
+        "switched_service",
+        "too_complex",
+        "too_expensive",
+        "unused",
+    }
+)
+
+#: The longest ``cancellation_details.comment`` Stripe accepts.
+COMMENT_MAX_LENGTH = 500
+
+#: ``STRIPE_FEEDBACK_CODES`` by default: each shipped reason's slug -> Stripe's feedback code.
+#: Read back (a portal cancellation's feedback -> a reason), the first slug listed for a code
+#: wins; a code no slug maps to is "other".
+DEFAULT_FEEDBACK_CODES: dict[str, str] = {
+    "price": "too_expensive",
+    "quality": "low_quality",
+    "customer-service": "customer_service",
+    "missing-features": "missing_features",
+    "competitor": "switched_service",
+    "no-longer-needed": "unused",
+    "technical-problems": "too_complex",
+    "poor-communication": "customer_service",
+    "unmet-expectations": "low_quality",
+    "temporary": "unused",
+    "business-closed": "unused",
+    "other": "other",
+}
+
+
+def _feedback_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(slug, str) and code in FEEDBACK_CODES for slug, code in value.items()
+    )
+
+
+def feedback_for(reason_slug: str | None, *, mapping: dict[str, str] | None = None) -> str | None:
+    """Stripe's feedback code for a catalogue reason (by ``STRIPE_FEEDBACK_CODES``): None for no
+    reason, "other" for a reason the mapping does not name."""
+    if not reason_slug:
+        return None
+    if mapping is None:
+        mapping = StripeSubscriptionBackend.get_setting("STRIPE_FEEDBACK_CODES")
+    return str((mapping or {}).get(reason_slug) or "other")
+
+
+def reason_for_feedback(code: str | None, *, mapping: dict[str, str] | None = None) -> str | None:
+    """The catalogue reason's slug for Stripe's feedback code (the reverse of
+    ``STRIPE_FEEDBACK_CODES``, the first slug listed for the code): None for no feedback,
+    "other" for a code no slug maps to."""
+    if not code:
+        return None
+    if mapping is None:
+        mapping = StripeSubscriptionBackend.get_setting("STRIPE_FEEDBACK_CODES")
+    return next((slug for slug, c in (mapping or {}).items() if c == code), "other")
+
+
 def _prorations(value: Any) -> bool:
     return value in (None, "create_prorations", "none", "always_invoice")
 
@@ -300,6 +364,21 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
         # Whether an immediate cancellation credits the unused part of the period.
         "STRIPE_PRORATE_ON_CANCEL": Option(
             False, valid=lambda v: isinstance(v, bool), expected="True or False"
+        ),
+        # Catalogue reason slug -> Stripe cancellation feedback code ("customer_service",
+        # "low_quality", "missing_features", "other", "switched_service", "too_complex",
+        # "too_expensive", "unused"). Written to Stripe on cancel (a reason not listed is
+        # "other") and read back from portal cancellations (the first slug listed for a code;
+        # a code not listed is "other").
+        "STRIPE_FEEDBACK_CODES": Option(
+            DEFAULT_FEEDBACK_CODES,
+            valid=_feedback_map,
+            expected="a dict of reason slug -> Stripe feedback code",
+        ),
+        # Whether cancelling sends the reason and the customer's words to Stripe
+        # (cancellation_details); False for a server that rejects the parameter (localstripe).
+        "STRIPE_SEND_CANCELLATION_DETAILS": Option(
+            True, valid=lambda v: isinstance(v, bool), expected="True or False"
         ),
         # Subscription statuses that count as active (shared with the model backend).
         "SUBSCRIPTION_ACTIVE_STATUSES": ACTIVE_STATUSES,
@@ -442,17 +521,39 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
         with stripe_errors():
             return self.client.v1.subscriptions.update(reference, params).to_dict()
 
+    def cancellation_details(
+        self, case: CancellationCase
+    ) -> SubscriptionCancelParamsCancellationDetails:
+        """The case's reason (as Stripe's feedback code, by ``STRIPE_FEEDBACK_CODES``) and the
+        customer's words (trimmed to Stripe's 500 characters); empty parts are left out."""
+        details: SubscriptionCancelParamsCancellationDetails = {}
+        if not self.get_option("STRIPE_SEND_CANCELLATION_DETAILS"):
+            return details
+        reason = case.reason.slug if case.reason_id and case.reason else None
+        feedback = feedback_for(reason, mapping=self.get_option("STRIPE_FEEDBACK_CODES"))
+        if feedback:
+            details["feedback"] = feedback
+        comment = (case.reason_detail or "").strip()[:COMMENT_MAX_LENGTH].strip()
+        if comment:
+            details["comment"] = comment
+        return details
+
     def cancel(self, reference: str, *, at_period_end: bool, case: CancellationCase) -> None:
+        details = self.cancellation_details(case)
         if at_period_end:
             params: SubscriptionUpdateParams = {
                 "cancel_at_period_end": True,
                 "metadata": {"graceful_cancel_case": case.reference},
             }
+            if details:
+                params["cancellation_details"] = details
             self._update(reference, params)
             return
         cancel_params: SubscriptionCancelParams = {}
         if self.get_option("STRIPE_PRORATE_ON_CANCEL"):
             cancel_params["prorate"] = True
+        if details:
+            cancel_params["cancellation_details"] = details
         with stripe_errors():
             try:
                 self.client.v1.subscriptions.cancel(reference, cancel_params or None)

@@ -37,7 +37,7 @@ from django.views.decorators.http import require_POST
 from ...exceptions import InvalidTransition
 from ...models import CancellationCase
 from ...services.external import record_external_cancellation, record_external_reactivation
-from .backend import StripeSubscriptionBackend
+from .backend import StripeSubscriptionBackend, reason_for_feedback
 
 logger = logging.getLogger("django_graceful_cancel")
 
@@ -52,6 +52,18 @@ def _period_end(sub: dict[str, Any]) -> Any:
     items = (sub.get("items") or {}).get("data") or []
     item_end = items[0].get("current_period_end") if items else None
     return item_end or sub.get("current_period_end")
+
+
+def _feedback(sub: dict[str, Any]) -> dict[str, Any]:
+    """The portal's ``cancellation_details`` as ``record_external_cancellation``'s reason (the
+    catalogue slug, by the reverse of ``STRIPE_FEEDBACK_CODES``), words and feedback code."""
+    details = sub.get("cancellation_details") or {}
+    code = str(details.get("feedback") or "")
+    return {
+        "reason": reason_for_feedback(code),
+        "detail": str(details.get("comment") or ""),
+        "feedback": code,
+    }
 
 
 def handle_event(event: dict[str, Any]) -> CancellationCase | None:
@@ -71,6 +83,7 @@ def handle_event(event: dict[str, Any]) -> CancellationCase | None:
                 immediately=True,
                 effective_at=_when(sub.get("ended_at")),
                 event_id=event_id,
+                **_feedback(sub),
             )
         scheduled = bool(sub.get("cancel_at_period_end") or sub.get("cancel_at"))
         touched = "cancel_at_period_end" in previous or "cancel_at" in previous
@@ -81,6 +94,7 @@ def handle_event(event: dict[str, Any]) -> CancellationCase | None:
                 immediately=False,
                 effective_at=_when(sub.get("cancel_at") or _period_end(sub)),
                 event_id=event_id,
+                **_feedback(sub),
             )
         if touched and was_scheduled and not scheduled:
             return record_external_reactivation(ref, event_id=event_id)

@@ -36,6 +36,8 @@ export const translations = {
     cancel_now_hint: "Giving a reason is optional: this button cancels right away.",
     survey_heading: "Before you go",
     survey_hint: "Tell us why you are leaving, if you like: we read every answer.",
+    survey_optional: "Tell us why you are leaving (optional)",
+    cancel_with_answers: "Cancel my subscription and send my answers",
     reason_legend: "Why are you leaving?",
     optional: "(optional)",
     detail_label: "Anything you would like to add? (optional)",
@@ -86,6 +88,8 @@ export const translations = {
     cancel_now_hint: "Dar un motivo es opcional: este botón cancela al instante.",
     survey_heading: "Antes de irte",
     survey_hint: "Cuéntanos por qué te vas, si quieres: leemos todas las respuestas.",
+    survey_optional: "Cuéntanos por qué te vas (opcional)",
+    cancel_with_answers: "Cancelar mi suscripción y enviar mis respuestas",
     reason_legend: "¿Por qué te vas?",
     optional: "(opcional)",
     detail_label: "¿Quieres añadir algo? (opcional)",
@@ -210,7 +214,9 @@ input[type="text"], input[type="tel"], textarea { display: block; width: 100%; m
   color: var(--gc-danger-ink, #ffffff); }
 .gc-button:hover { filter: brightness(.93); }
 .gc-button[aria-disabled="true"] { cursor: progress; opacity: .75; }
-:is(a, button, input, textarea, [tabindex]):focus-visible { outline: 3px solid var(--gc-focus, #14213d);
+details > summary { display: list-item; cursor: pointer; font-weight: 600; }
+details[open] > summary { margin-bottom: 1em; }
+:is(a, button, input, textarea, summary, [tabindex]):focus-visible { outline: 3px solid var(--gc-focus, #14213d);
   outline-offset: 2px; box-shadow: 0 0 0 2px var(--gc-focus-halo, #ffffff); }
 .gc-kicker { text-transform: uppercase; letter-spacing: .06em; font-size: .8125em; font-weight: 700;
   color: var(--gc-muted, #5b6475); margin: 0 0 .25em; }
@@ -578,12 +584,14 @@ export class GracefulCancelFlow extends HTMLElement {
     this._render({ focus: false });
     this._setStatus(this.t("loading"));
     let reasons;
+    let rules;
     let kase = null;
     let failure = null;
     try {
       const reference = this.getAttribute("reference");
-      [reasons, kase] = await Promise.all([
+      [reasons, rules, kase] = await Promise.all([
         this._call("GET", "reasons/"),
+        this._call("GET", "rules/"),
         reference ? this._call("GET", `cases/${encodeURIComponent(reference)}/`) : Promise.resolve(null),
       ]);
     } catch (error) {
@@ -599,6 +607,7 @@ export class GracefulCancelFlow extends HTMLElement {
       return;
     }
     this._reasons = Array.isArray(reasons.data) ? reasons.data : [];
+    this._rules = rules.data && typeof rules.data === "object" ? rules.data : null;
     if (kase) this._case = kase.data;
     this._step = this._stepFor(this._case);
     this._loaded = true;
@@ -764,6 +773,38 @@ export class GracefulCancelFlow extends HTMLElement {
     });
   }
 
+  /** The compliance rules the flow follows: the case's own once it exists (it keeps the rules it
+      started under), else those a new case gets (GET rules/), as the server's pages do. */
+  get rules() {
+    const rules = (this._case && this._case.rules) || this._rules || {};
+    return { offers: true, survey_first: true, heading: "", ...rules };
+  }
+
+  /** Where the survey is only an extra (eu, fr): one click cancels and sends the answers. */
+  _cancelWithAnswers(form) {
+    this._readAnswers(form);
+    return this._run(async () => {
+      const kase = await this._start();
+      const answers = this._answers;
+      const result = await this._call(
+        "POST",
+        `cases/${encodeURIComponent(kase.reference)}/reason/`,
+        {
+          reason: answers.reason || null,
+          detail: answers.detail,
+          preferred_channel: answers.preferred_channel,
+          contact_consent: answers.contact_consent,
+          contact_phone: answers.contact_phone,
+        },
+        "reason",
+      );
+      this._case = result.data;
+      this._fieldErrors = {};
+      this._emit("reason-recorded");
+      await this._confirm(this._case);
+    });
+  }
+
   _cancelNow() {
     return this._run(async () => {
       const kase = await this._start();
@@ -838,6 +879,13 @@ export class GracefulCancelFlow extends HTMLElement {
       { type, id, class: `gc-button gc-button-${kind}`, part: `button button-${kind}`, onclick },
       text,
     );
+  }
+
+  /** The API's sentence saying who applies the offer and by when, when staff do (else null). */
+  _promise(offer) {
+    const promise = offer.fulfilment;
+    if (!promise || !promise.message) return null;
+    return h("p", { class: "gc-hint gc-fulfilment", part: "fulfilment" }, promise.message);
   }
 
   _backLink(key) {
@@ -927,20 +975,9 @@ export class GracefulCancelFlow extends HTMLElement {
     const otherErrors = Object.keys(this._fieldErrors)
       .filter((name) => !REASON_FIELDS.includes(name))
       .map((name) => h("p", { class: "gc-error" }, this._fieldErrors[name].join(" ")));
-    const form = h(
-      "form",
-      {
-        class: "gc-card gc-survey",
-        "aria-labelledby": `${id}-survey`,
-        novalidate: true,
-        onsubmit: (event) => {
-          event.preventDefault();
-          this._continue(event.currentTarget);
-        },
-      },
-      this._heading(this.t("survey_heading"), "survey"),
-      h("p", { class: "gc-hint" }, this.t("survey_hint")),
-      otherErrors,
+    const rules = this.rules;
+    const fields = [
+      ...otherErrors,
       h(
         "fieldset",
         { ...(this._fieldErrors.reason ? { "aria-describedby": `${id}-reason-error` } : {}) },
@@ -1004,14 +1041,49 @@ export class GracefulCancelFlow extends HTMLElement {
           this._fieldError("contact_phone"),
         ),
       ),
-      h(
-        "div",
-        { class: "gc-actions" },
-        this._button("gc-continue", this.t("continue"), "primary", null, "submit"),
-      ),
-    );
+    ];
+    const submit = (work) => (event) => {
+      event.preventDefault();
+      work(event.currentTarget);
+    };
+    // The layout of the start page for the case's compliance profile (compliance.py): the
+    // survey next to the way out (default), or only as an optional extra sent with the
+    // cancellation (eu, fr), folded away unless an answer needs fixing.
+    const form = rules.survey_first
+      ? h(
+          "form",
+          {
+            class: "gc-card gc-survey",
+            "aria-labelledby": `${id}-survey`,
+            novalidate: true,
+            onsubmit: submit((form) => this._continue(form)),
+          },
+          this._heading(this.t("survey_heading"), "survey"),
+          h("p", { class: "gc-hint" }, this.t("survey_hint")),
+          fields,
+          h(
+            "div",
+            { class: "gc-actions" },
+            this._button("gc-continue", this.t("continue"), "primary", null, "submit"),
+          ),
+        )
+      : h(
+          "details",
+          { class: "gc-card gc-survey", open: Object.keys(this._fieldErrors).length > 0 },
+          h("summary", {}, this.t("survey_optional")),
+          h(
+            "form",
+            { novalidate: true, onsubmit: submit((form) => this._cancelWithAnswers(form)) },
+            fields,
+            h(
+              "div",
+              { class: "gc-actions" },
+              this._button("gc-cancel-with-answers", this.t("cancel_with_answers"), "cancel", null, "submit"),
+            ),
+          ),
+        );
     return [
-      this._heading(this.t("start_heading")),
+      this._heading(rules.heading || this.t("start_heading")),
       // The way out first, one click, whatever the survey below says.
       h(
         "div",
@@ -1051,6 +1123,8 @@ export class GracefulCancelFlow extends HTMLElement {
           h("p", { class: "gc-kicker" }, this.t("offer_kicker")),
           this._heading(offer.title, "offer"),
           offer.description ? h("p", {}, offer.description) : null,
+          // Who applies it when a person does, as the offer page says (offer.fulfilment).
+          this._promise(offer),
           h(
             "div",
             { class: "gc-equal-choices" },
@@ -1140,6 +1214,7 @@ export class GracefulCancelFlow extends HTMLElement {
         offer ? this._heading(offer.title, "saved") : null,
         offer && offer.description ? h("p", {}, offer.description) : null,
         h("p", {}, this.t("saved_body")),
+        offer ? this._promise(offer) : null,
       ),
       this._backLink("back"),
     ];

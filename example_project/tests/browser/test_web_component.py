@@ -457,25 +457,84 @@ def test_spanish(flow_page, live_server, alice):
     assert case.language == "es"
 
 
-def test_eu_profile_no_offer_and_the_same_record(flow_page, live_server, alice, bob, settings):
-    settings.GRACEFUL_CANCEL = flow_settings(COMPLIANCE_PROFILE="eu")
+def test_a_staff_routed_offer_says_who_applies_it_before_and_after(
+    flow_page, live_server, alice, shoot
+):
+    # The example site routes discounts to staff (OFFER_FULFILMENT): the offer is a promise a
+    # person keeps, and the element says so in the offer page's and the saved page's words.
     page = open_flow(flow_page, live_server, alice)
     page.get_by_label("It costs too much for what I get").check()
     page.get_by_role("button", name="Continue").click()
-    expect(heading(page)).to_have_text("Before you go")
-    # The API shows no offer under the EU profile: nothing between the customer and the button.
-    expect(page.locator("#gc-confirm")).to_be_visible()
-    assert page.locator("graceful-cancel-flow .gc-offer").count() == 0
-    page.locator("#gc-confirm").click()
+    offer = page.locator("graceful-cancel-flow .gc-offer")
+    expect(offer).to_contain_text(
+        "If you accept, our team applies it for you within 2 business days."
+    )
+    # Before the buttons, so it is read before the choice.
+    assert offer.locator(".gc-fulfilment + .gc-equal-choices").count() == 1
+    park_mouse(page)
+    shoot(page, "web-component-offer-staff")
+    page.get_by_role("button", name="Accept the offer").click()
+    expect(heading(page)).to_have_text("Thank you for staying")
+    saved = page.locator("graceful-cancel-flow .gc-saved .gc-fulfilment")
+    expect(saved).to_contain_text("Our team applies this offer for you within 2 business days, by")
+    expect(saved).to_contain_text("You don't need to do anything.")
+    shoot(page, "web-component-saved-staff")
+    # The same sentence as the server-rendered saved page.
+    case = CancellationCase.objects.get(customer=alice)
+    client = Client()
+    client.force_login(alice)
+    page_html = client.get(reverse("graceful_cancel:saved", args=[case.reference]))
+    sentence = page_html.content.decode().replace("&#x27;", "'").split('id="gc-fulfilment">')[1]
+    assert saved.inner_text().strip() == sentence.split("</p>")[0].strip()
+
+
+def test_eu_profile_layout_no_offer_and_the_same_record(
+    flow_page, live_server, alice, bob, settings, shoot
+):
+    settings.GRACEFUL_CANCEL = flow_settings(COMPLIANCE_PROFILE="eu")
+    page = open_flow(flow_page, live_server, alice)
+    # The EU start page: its heading, the confirm button first, the survey only an extra.
+    expect(heading(page)).to_have_text("Cancel contracts here")
+    assert page.get_by_role("button", name="Continue").count() == 0
+    survey = page.locator("graceful-cancel-flow details.gc-survey")
+    expect(survey).not_to_have_attribute("open", "")
+    expect(page.locator("#gc-cancel-now")).to_be_visible()
+    park_mouse(page)
+    shoot(page, "web-component-eu")
+    page.get_by_text("Tell us why you are leaving (optional)").click()
+    page.get_by_label("It costs too much for what I get").check()
+    page.get_by_role("button", name="Cancel my subscription and send my answers").click()
+    # One click: the answer is sent and the cancellation confirmed, with no offer on the way.
     expect(heading(page)).to_have_text("Your subscription is cancelled")
     case = CancellationCase.objects.get(customer=alice)
     assert (case.compliance_profile, case.reason.slug) == ("eu", "price")
+    assert case.status == CaseStatus.CANCELLED
     assert not OfferPresentation.objects.filter(case=case).exists()
-    assert "offer-presented" not in [e["name"] for e in events(page)]
+    assert [e["name"] for e in events(page)] == ["started", "reason-recorded", "cancelled"]
     # The EU page cancels with the answer in one step: the same timeline.
     paged = through_the_pages(bob, ("start", {"action": "cancel", "reason": "price"}))
     assert kinds(case) == kinds(paged)
     assert "reason_recorded" in kinds(case) and "offer_presented" not in kinds(case)
+
+
+def test_fr_profile_heading_and_cancel_at_once_like_the_page(
+    flow_page, live_server, alice, bob, settings
+):
+    settings.GRACEFUL_CANCEL = flow_settings(COMPLIANCE_PROFILE="fr")
+    page_html = Client()
+    page_html.force_login(bob)
+    start_page = page_html.get(reverse("graceful_cancel:start")).content.decode()
+    assert "Cancel your contract" in start_page and 'id="gc-continue"' not in start_page
+    page = open_flow(flow_page, live_server, alice)
+    expect(heading(page)).to_have_text("Cancel your contract")
+    assert page.get_by_role("button", name="Continue").count() == 0
+    page.locator("#gc-cancel-now").click()
+    expect(heading(page)).to_have_text("Your subscription is cancelled")
+    case = CancellationCase.objects.get(customer=alice)
+    assert (case.compliance_profile, case.status) == ("fr", CaseStatus.CANCELLED)
+    assert case.reason is None and not OfferPresentation.objects.filter(case=case).exists()
+    paged = through_the_pages(bob, ("start", {"action": "cancel"}))
+    assert kinds(case) == kinds(paged)
 
 
 def test_without_the_script_the_fallback_link_stays(new_page, live_server, alice):
