@@ -17,30 +17,20 @@ from django.urls import reverse
 
 from django_graceful_cancel import services
 from django_graceful_cancel.models import Reason, RetentionOffer
+from tests.support import browser as browser_support
 from tests.support import flow_settings
 from tests.testapp.models import Plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail(f"chromium is not available: {CHROMIUM} (CI must run this test)")
-        pytest.skip(f"chromium is not available: {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"],
-        )
+    # The shared launcher: one Playwright per process, whichever directory's tests start it.
+    with browser_support.chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
