@@ -41,6 +41,7 @@ from ..models import (
     StaffNote,
 )
 from ..services import desk as desk_services
+from .actions import run_each
 from .dashboard import dashboard_view
 
 # --- filters -----------------------------------------------------------------------------------
@@ -564,18 +565,14 @@ class CancellationCaseAdmin(admin.ModelAdmin):
     # --- actions ---------------------------------------------------------------------------
 
     def _each(self, request: HttpRequest, queryset: QuerySet, call: Any, done: str) -> None:
-        ok, failed = 0, []
-        for case in queryset.order_by("pk"):
-            try:
-                call(case)
-            except GracefulCancelError as error:
-                failed.append(f"{case.reference}: {error.message}")
-            else:
-                ok += 1
-        if ok:
-            self.message_user(request, done % {"count": ok}, messages.SUCCESS)
-        for line in failed[:10]:
-            self.message_user(request, line, messages.WARNING)
+        run_each(
+            self,
+            request,
+            queryset.order_by("pk"),
+            call,
+            done=lambda count: done % {"count": count},
+            label=lambda case: case.reference,
+        )
 
     @admin.action(description=_("Assign to me"), permissions=["change"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -9,15 +9,15 @@ effective once staff have checked, with the account holder, that it is theirs.
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
-from ..exceptions import GracefulCancelError
 from ..models import CancellationDeclaration
+from .actions import run_each
 from .desk import ReadOnlyAdmin
 
 
@@ -48,19 +48,11 @@ class CancellationDeclarationAdmin(ReadOnlyAdmin):
         description=_("Apply: the account holder confirmed it to us"), permissions=["apply"]
     )
     def apply_declarations(self, request: HttpRequest, queryset: QuerySet) -> None:
-        applied, failed = 0, []
-        for declaration in queryset.order_by("pk"):
-            try:
-                services.confirm_declaration(declaration, actor=request.user)
-            except GracefulCancelError as error:
-                failed.append(f"{declaration.reference}: {error.message}")
-            else:
-                applied += 1
-        if applied:
-            self.message_user(
-                request,
-                gettext("%(count)d declaration(s) applied.") % {"count": applied},
-                messages.SUCCESS,
-            )
-        for line in failed[:10]:
-            self.message_user(request, line, messages.WARNING)
+        run_each(
+            self,
+            request,
+            queryset.order_by("pk"),
+            lambda declaration: services.confirm_declaration(declaration, actor=request.user),
+            done=lambda count: gettext("%(count)d declaration(s) applied.") % {"count": count},
+            label=lambda declaration: declaration.reference,
+        )

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .. import services
-from ..exceptions import GracefulCancelError
 from ..models import (
     CallTask,
     ExperimentVariant,
@@ -21,6 +20,7 @@ from ..models import (
     PrivacyRequest,
     SaveCheck,
 )
+from .actions import run_each
 
 
 class VariantInline(admin.TabularInline):
@@ -110,23 +110,18 @@ class CallTaskAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Mark the call done"), permissions=["change"])
     def mark_done(self, request: HttpRequest, queryset: QuerySet) -> None:
-        done = 0
-        for case_id in sorted(set(queryset.values_list("case_id", flat=True))):
-            try:
-                services.mark_call_done(case_id, actor=request.user)
-            except GracefulCancelError as error:
-                self.message_user(request, str(error.message), messages.WARNING)
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
+        run_each(
+            self,
+            request,
+            sorted(set(queryset.values_list("case_id", flat=True))),
+            lambda case_id: services.mark_call_done(case_id, actor=request.user),
+            done=lambda count: (
                 ngettext(
-                    "Call recorded on %(count)d case.", "Call recorded on %(count)d cases.", done
+                    "Call recorded on %(count)d case.", "Call recorded on %(count)d cases.", count
                 )
-                % {"count": done},
-                messages.SUCCESS,
-            )
+                % {"count": count}
+            ),
+        )
 
 
 @admin.register(OptOut)

@@ -23,6 +23,7 @@ from ..choices import FulfilmentStatus, OfferKind
 from ..exceptions import GracefulCancelError
 from ..models import FulfilmentTask
 from ..services import fulfilment
+from .actions import run_each
 from .cases import OwnerFilter
 
 
@@ -143,38 +144,28 @@ class FulfilmentTaskAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Mark applied"), permissions=["change"])
     def mark_applied(self, request: HttpRequest, queryset: QuerySet) -> None:
-        done = 0
-        for pk in queryset.filter(status=FulfilmentStatus.OPEN).values_list("pk", flat=True):
-            try:
-                fulfilment.mark_fulfilment_done(pk, actor=request.user)
-            except GracefulCancelError as error:
-                self.message_user(request, str(error.message), messages.WARNING)
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
+        run_each(
+            self,
+            request,
+            queryset.filter(status=FulfilmentStatus.OPEN).values_list("pk", flat=True),
+            lambda pk: fulfilment.mark_fulfilment_done(pk, actor=request.user),
+            done=lambda count: (
                 ngettext(
-                    "%(count)d offer marked applied.", "%(count)d offers marked applied.", done
+                    "%(count)d offer marked applied.", "%(count)d offers marked applied.", count
                 )
-                % {"count": done},
-                messages.SUCCESS,
-            )
+                % {"count": count}
+            ),
+        )
 
     @admin.action(description=_("Assign to me"), permissions=["change"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet) -> None:
-        done = 0
-        for pk in queryset.filter(status=FulfilmentStatus.OPEN).values_list("pk", flat=True):
-            try:
-                fulfilment.assign_fulfilment_task(pk, request.user, actor=request.user)
-            except GracefulCancelError as error:
-                self.message_user(request, str(error.message), messages.WARNING)
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
-                ngettext("%(count)d task is now yours.", "%(count)d tasks are now yours.", done)
-                % {"count": done},
-                messages.SUCCESS,
-            )
+        run_each(
+            self,
+            request,
+            queryset.filter(status=FulfilmentStatus.OPEN).values_list("pk", flat=True),
+            lambda pk: fulfilment.assign_fulfilment_task(pk, request.user, actor=request.user),
+            done=lambda count: (
+                ngettext("%(count)d task is now yours.", "%(count)d tasks are now yours.", count)
+                % {"count": count}
+            ),
+        )

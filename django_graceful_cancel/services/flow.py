@@ -174,15 +174,11 @@ def lenient_reason(fields: Mapping[str, Any], *, invalid: Iterable[str] = ()) ->
     return check_reason(**values)
 
 
-def submit_reason(
+def record_answer(
     case: CancellationCase, answer: ReasonAnswer, *, actor: Actor = None
-) -> tuple[CancellationCase, OfferPresentation | None]:
-    """The reason step: record the answer, then present the offer the policy chooses (if any).
-
-    Returns the case and its presentation (None when it gets no offer). Raises
-    ``InvalidTransition`` when the case is no longer open.
-    """
-    case = record_reason(
+) -> CancellationCase:
+    """Record what the customer answered on the reason step (``record_reason``)."""
+    return record_reason(
         case,
         answer.reason,
         detail=answer.detail,
@@ -191,6 +187,17 @@ def submit_reason(
         contact_phone=answer.contact_phone,
         actor=actor,
     )
+
+
+def submit_reason(
+    case: CancellationCase, answer: ReasonAnswer, *, actor: Actor = None
+) -> tuple[CancellationCase, OfferPresentation | None]:
+    """The reason step: record the answer, then present the offer the policy chooses (if any).
+
+    Returns the case and its presentation (None when it gets no offer). Raises
+    ``InvalidTransition`` when the case is no longer open.
+    """
+    case = record_answer(case, answer, actor=actor)
     return case, present_offer(case, actor=actor)
 
 
@@ -204,13 +211,5 @@ def cancel_now(
     """
     if answer is not None and answer.says_something:
         with contextlib.suppress(UnknownReason, InvalidTransition):
-            record_reason(
-                case,
-                answer.reason,
-                detail=answer.detail,
-                preferred_channel=answer.preferred_channel,
-                contact_consent=answer.contact_consent,
-                contact_phone=answer.contact_phone,
-                actor=actor,
-            )
+            record_answer(case, answer, actor=actor)
     return confirm_cancellation(case, actor=actor)
