@@ -746,27 +746,32 @@ export class GracefulCancelFlow extends HTMLElement {
     };
   }
 
+  /** POST the answers of the reason step (the same entry the pages call); the case comes back. */
+  async _sendAnswers(kase) {
+    const answers = this._answers;
+    const result = await this._call(
+      "POST",
+      `cases/${encodeURIComponent(kase.reference)}/reason/`,
+      {
+        reason: answers.reason || null,
+        detail: answers.detail,
+        preferred_channel: answers.preferred_channel,
+        contact_consent: answers.contact_consent,
+        contact_phone: answers.contact_phone,
+      },
+      "reason",
+    );
+    this._case = result.data;
+    this._fieldErrors = {};
+    this._emit("reason-recorded");
+  }
+
   _continue(form) {
     this._readAnswers(form);
     return this._run(async () => {
       const kase = await this._start();
       const offeredBefore = Boolean(kase.offer); // one offer per case, ever: announce it once
-      const answers = this._answers;
-      const result = await this._call(
-        "POST",
-        `cases/${encodeURIComponent(kase.reference)}/reason/`,
-        {
-          reason: answers.reason || null,
-          detail: answers.detail,
-          preferred_channel: answers.preferred_channel,
-          contact_consent: answers.contact_consent,
-          contact_phone: answers.contact_phone,
-        },
-        "reason",
-      );
-      this._case = result.data;
-      this._fieldErrors = {};
-      this._emit("reason-recorded");
+      await this._sendAnswers(kase);
       if (!offeredBefore && this._pendingOffer()) this._emit("offer-presented", { offer: this._case.offer });
       this._step = "offer";
       this._render({ focus: true });
@@ -785,22 +790,7 @@ export class GracefulCancelFlow extends HTMLElement {
     this._readAnswers(form);
     return this._run(async () => {
       const kase = await this._start();
-      const answers = this._answers;
-      const result = await this._call(
-        "POST",
-        `cases/${encodeURIComponent(kase.reference)}/reason/`,
-        {
-          reason: answers.reason || null,
-          detail: answers.detail,
-          preferred_channel: answers.preferred_channel,
-          contact_consent: answers.contact_consent,
-          contact_phone: answers.contact_phone,
-        },
-        "reason",
-      );
-      this._case = result.data;
-      this._fieldErrors = {};
-      this._emit("reason-recorded");
+      await this._sendAnswers(kase);
       await this._confirm(this._case);
     });
   }
