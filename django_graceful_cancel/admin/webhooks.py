@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -19,6 +20,14 @@ from django.utils.translation import ngettext
 from ..models import OutboundDelivery, WebhookEndpoint
 from ..webhooks import events, outbox
 from .desk import ReadOnlyAdmin
+
+
+def endpoint_formfield(field: Any, **kwargs: Any) -> Any:
+    """Form fields of an endpoint; a URL typed without a scheme means https (Django 6's default,
+    stated so Django 5.2 does not warn)."""
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -33,11 +42,15 @@ class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["url", "description", "event_types", "active", "secret"]
+        formfield_callback = endpoint_formfield
 
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
+    # The admin builds its own form fields: the same https default as the form (Django 5.2 warns
+    # without one).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("__str__", "url", "subscribed", "active", "log", "created_at")
     list_filter = ("active",)
     search_fields = ("url", "description")
