@@ -64,6 +64,8 @@ GRACEFUL_CANCEL = {
     "SUBSCRIPTION_BACKEND": "smoke_backend.MemoryBackend",
     "FOLLOWUP_DISPATCH": "inline",
     "SITE_NAME": "Smoke",
+    # DEBUG is off: links in worker-sent mail need the address (check W042).
+    "SITE_URL": "https://smoke.example.com",
 }
 """
 
