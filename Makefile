@@ -141,7 +141,8 @@ corners: venv
 
 # --- Benchmarks (issue 8): not part of `make test` ------------------------------------------
 # One table, each figure next to a baseline measured in the same run (docs/performance.md).
-# Sizes: BENCH_CASES (1,000,000), BENCH_FLOWS (300), BENCH_SWEEP_ROWS (100,000), BENCH_WORKERS.
+# Sizes: BENCH_CASES (1,000,000), BENCH_FLOWS (300), BENCH_SWEEP_ROWS (100,000), BENCH_WORKERS,
+# BENCH_ROLLUP_CASES (1,000,000); it ends with each goal of issue 19, met or missed.
 .PHONY: bench
 bench: venv
 	$(PY) benchmarks/run.py

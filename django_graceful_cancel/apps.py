@@ -28,6 +28,14 @@ class GracefulCancelConfig(AppConfig):
 
         webhook_receivers.connect()
 
+        # A cancellation of a paused subscription ends its pause as "cancelled" (docs/pause.md).
+        from . import signals
+        from .services import pauses
+
+        signals.case_cancelled.connect(
+            pauses.on_case_cancelled, dispatch_uid="graceful_cancel:pause_cancelled"
+        )
+
         if apps.is_installed("djstripe"):
             # Stripe subscription events through dj-stripe's signals (docs/stripe.md).
             from .backends.stripe.webhooks import connect_djstripe

@@ -23,6 +23,10 @@ IDs are stable; docs/configuration.md lists them.
   with a broker: the confirmation would wait for the sweep.
 * ``graceful_cancel.I044`` ``FOLLOWUP_DISPATCH = "sweep"``: follow-ups leave only when the sweep
   runs (schedule it).
+* ``graceful_cancel.E070`` a ``COMPLIANCE_PROFILES`` entry that is not a profile
+  (``compliance.check_profiles``).
+* ``graceful_cancel.E071`` a ``DEFAULT_JURISDICTION``, jurisdiction header or
+  ``JURISDICTION_PROFILES`` entry the resolver cannot use (``jurisdiction.check_jurisdiction_settings``).
 * ``graceful_cancel.W050`` (deploy) the API's write throttle is on but Django's default cache is
   per-process (``LocMemCache``) or ``DummyCache``: each process counts on its own.
 * ``graceful_cancel.W051`` (deploy) ``SECURE_PROXY_SSL_HEADER`` says a proxy is in front, a rate
@@ -47,6 +51,7 @@ from django.utils.module_loading import import_string
 
 from .catalogue.routes import validate_routes
 from .choices import Channel
+from .compliance import check_profiles, known_profile
 from .conf import (
     DEFAULTS,
     IMPORT_STRINGS,
@@ -86,8 +91,26 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     ),
     "OFFER_COOLDOWN_DAYS": (non_negative_int, "a whole number of days, 0 or more"),
     "ABANDON_AFTER_HOURS": (positive_int, "a positive whole number of hours"),
+    # Returns and win-back (docs/returns.md)
+    "WINBACK_HOLDOUT_PERCENT": (
+        lambda v: non_negative_int(v) and v <= 50,
+        "a whole number from 0 to 50",
+    ),
+    "WINBACK_OFFERS": (
+        lambda v: isinstance(v, (list, tuple)) and all(isinstance(s, str) for s in v),
+        "a list of offer slugs",
+    ),
+    # Pauses and customers who went dark (docs/pause.md, docs/admin.md)
+    "PAUSE_REMINDER_DAYS": (non_negative_int, "a whole number of days, 0 or more"),
+    "PAUSE_MAX_PER_YEAR": (lambda v: v is None or positive_int(v), "None or a positive number"),
+    "PAUSE_MAX_DAYS": (lambda v: v is None or positive_int(v), "None or a positive number"),
+    "WENT_DARK_AFTER_DAYS": (lambda v: v is None or positive_int(v), "None or a number of days"),
+    "WENT_DARK_MIN_PRIORITY": (non_negative_int, "a whole number, 0 or more"),
     "PROVIDER_SYNC_MAX_ATTEMPTS": (positive_int, "a positive whole number"),
-    "COMPLIANCE_PROFILE": (lambda v: v in ("default", "eu", "fr"), '"default", "eu" or "fr"'),
+    "COMPLIANCE_PROFILE": (
+        lambda v: known_profile(v),
+        '"us", "us-mn", "de", "fr", "eu" or a profile of COMPLIANCE_PROFILES',
+    ),
     "FROM_EMAIL": (optional_str, "None or an email address"),
     "BASE_TEMPLATE": (lambda v: isinstance(v, str) and bool(v), "a template name"),
     "ACCOUNT_URL": (lambda v: isinstance(v, str) and bool(v), "a URL name or a path"),
@@ -154,6 +177,11 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "FOLLOWUP_SWEEP_MAX_BATCHES": (positive_int, "a positive whole number"),
     "FOLLOWUP_SENDING_TIMEOUT_MINUTES": (positive_int, "a positive whole number of minutes"),
     "LINK_MAX_AGE_DAYS": (positive_int, "a positive whole number of days"),
+    "WITHDRAWAL_DAYS": (
+        lambda v: isinstance(v, dict)
+        and all(isinstance(k, str) and positive_int(d) for k, d in v.items()),
+        'a dict of compliance profile to a positive whole number of days, e.g. {"de": 14}',
+    ),
     "SITE_URL": (optional_http_url, 'None or an absolute URL such as "https://www.example.com"'),
     "API_WRITE_THROTTLE_RATE": (
         lambda v: v is None or (isinstance(v, str) and bool(RATE.fullmatch(v))),
@@ -164,6 +192,7 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
         lambda v: v is None or positive_int(v),
         "None or a positive whole number of days",
     ),
+    "EVIDENCE_RETENTION_DAYS": (positive_int, "a positive whole number of days"),
     "SAVE_CHECK_DAYS": (
         lambda v: isinstance(v, (list, tuple)) and bool(v) and all(positive_int(d) for d in v),
         "a non-empty list of positive whole numbers of days",
@@ -476,6 +505,17 @@ VALIDATORS.update(
         "DECLARATION_CONFIRM_DAYS": (positive_int, "a positive whole number of days"),
     }
 )
+
+
+@register(Tags.compatibility)
+def check_compliance(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E070: the site's own compliance profiles; E071: the jurisdiction settings."""
+    from .jurisdiction import check_jurisdiction_settings
+
+    user = getattr(settings, SETTINGS_NAME, {})
+    if not isinstance(user, dict):
+        return []
+    return [*check_profiles(user.get("COMPLIANCE_PROFILES")), *check_jurisdiction_settings(user)]
 
 
 @register(Tags.compatibility)

@@ -10,6 +10,9 @@ class CaseStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     REACTIVATED = "reactivated", _("Reactivated")
     ABANDONED = "abandoned", _("Abandoned")
+    #: The customer withdrew from the contract within the statutory period (CRD art. 11a):
+    #: ended at once, every payment to be refunded. Not a cancellation (services/withdrawals.py).
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class Channel(models.TextChoices):
@@ -56,9 +59,23 @@ class SyncStatus(models.TextChoices):
 
 
 class ComplianceProfile(models.TextChoices):
-    DEFAULT = "default", _("Default (US automatic-renewal laws)")
-    EU = "eu", _("EU / Germany cancellation button")
-    FR = "fr", _("France three-click rule")
+    """The shipped compliance profiles (compliance/, docs/compliance.md). A site may register
+    more (``COMPLIANCE_PROFILES``); cases store the name, so theirs fit in the same field. Rows
+    written before 0.2 say "default", which is ``us`` (migration 0006 renames them)."""
+
+    US = "us", _("US automatic-renewal laws")
+    US_MN = "us-mn", _("Minnesota: no offer before the cancellation is confirmed")
+    DE = "de", _("Germany: cancellation button (BGB section 312k)")
+    FR = "fr", _("France: termination in three clicks")
+    EU = "eu", _("EU: withdrawal function and a neutral cancellation page")
+
+
+class JurisdictionSource(models.TextChoices):
+    """Where a case's jurisdiction came from (compliance/jurisdiction.py)."""
+
+    BILLING = "billing", _("Billing address")
+    HEADER = "header", _("Request header")
+    DEFAULT = "default", _("Site default")
 
 
 class EventKind(models.TextChoices):
@@ -91,6 +108,36 @@ class EventKind(models.TextChoices):
     # An accepted offer a person applies (services/fulfilment.py).
     FULFILMENT_ASSIGNED = "fulfilment_assigned", _("Offer task assigned")
     FULFILMENT_DONE = "fulfilment_done", _("Offer applied by staff")
+    # A former customer subscribed again from a come-back link (services/returns.py).
+    RETURNED = "returned", _("Customer came back")
+    # The statutory withdrawal and its refund (services/withdrawals.py).
+    WITHDRAWN = "withdrawn", _("Withdrawal received")
+    REFUND_DONE = "refund_done", _("Refund of the withdrawal done by staff")
+    # The evidence record (services/evidence.py): a page the customer was shown (at most one
+    # event per page and case a minute), and staff exporting the record.
+    PAGE_SHOWN = "page_shown", _("Page shown")
+    EVIDENCE_EXPORTED = "evidence_exported", _("Evidence record exported")
+    # A pause and its life (services/pauses.py).
+    PAUSE_STARTED = "pause_started", _("Pause started")
+    PAUSE_EXTENDED = "pause_extended", _("Pause extended")
+    PAUSE_RESUMED = "pause_resumed", _("Subscription resumed after a pause")
+    PAUSE_CANCELLED = "pause_cancelled", _("Cancelled during a pause")
+    # A customer who went dark after cancelling, worth a personal try (services/reach.py).
+    REACH_OUT_CREATED = "reach_out_created", _("Personal outreach task created")
+    REACH_OUT_DONE = "reach_out_done", _("Personal outreach done")
+    # The answers to a reason's follow-up questions (services/questions.py).
+    QUESTIONS_ANSWERED = "questions_answered", _("Follow-up questions answered")
+    # Staff decided on a suggestion of the private classifier (insights/suggestions.py).
+    SUGGESTION_ACCEPTED = "suggestion_accepted", _("Classifier suggestion accepted")
+    SUGGESTION_REJECTED = "suggestion_rejected", _("Classifier suggestion rejected")
+
+
+class QuestionKind(models.TextChoices):
+    """The kinds of a reason's follow-up question (``ReasonQuestion``)."""
+
+    CHOICE = "choice", _("Single choice")
+    LIKELIHOOD = "likelihood", _("0 to 10: how likely to come back")
+    TEXT = "text", _("Short text")
 
 
 class FollowUpStatus(models.TextChoices):
@@ -110,6 +157,31 @@ class FulfilmentStatus(models.TextChoices):
 
     OPEN = "open", _("To do")
     DONE = "done", _("Done")
+
+
+class PauseState(models.TextChoices):
+    """The life of a pause (services/pauses.py)."""
+
+    PAUSED = "paused", _("Paused")
+    RESUMED_EARLY = "resumed_early", _("Resumed early")
+    RESUMED_ON_SCHEDULE = "resumed_on_schedule", _("Resumed on schedule")
+    CANCELLED = "cancelled", _("Cancelled during the pause")
+
+
+class ReachOutStatus(models.TextChoices):
+    """A desk task to reach a customer who went dark after cancelling (services/reach.py)."""
+
+    OPEN = "open", _("To reach")
+    DONE = "done", _("Done")
+
+
+class ReachOutOutcome(models.TextChoices):
+    """What came of reaching out personally."""
+
+    REACHED = "reached", _("Reached: we talked")
+    CAME_BACK = "came_back", _("Reached: they are coming back")
+    NO_ANSWER = "no_answer", _("No answer")
+    DECLINED = "declined", _("Did not want to talk")
 
 
 class CallTaskStatus(models.TextChoices):
@@ -137,6 +209,38 @@ class DeclarationStatus(models.TextChoices):
     RECORDED = "recorded", _("Recorded for staff")
     #: The account holder said "this was not me": staff must review it.
     DISPUTED = "disputed", _("Disputed by the account holder")
+
+
+class WithdrawalStatus(models.TextChoices):
+    """What became of a withdrawal sent through the withdrawal function (services/withdrawals.py)."""
+
+    #: Stored as received (the no-login page); matching and the acknowledgement follow.
+    RECEIVED = "received", _("Received")
+    #: Matched to the account's own email; takes effect once the account holder confirms it
+    #: from that address, or staff apply it (it ends the subscription at once).
+    PENDING = "pending", _("Waiting for the account holder or staff")
+    #: The case is withdrawn and the subscription ends at once.
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    #: Could not be applied automatically: staff must handle it.
+    RECORDED = "recorded", _("Recorded for staff")
+
+
+class ReturnStatus(models.TextChoices):
+    """A former customer's return (services/returns.py)."""
+
+    #: Sent to the billing provider's checkout page; not back yet.
+    PENDING = "pending", _("Checkout started")
+    #: Subscribed again.
+    RETURNED = "returned", _("Came back")
+
+
+class ReturnMethod(models.TextChoices):
+    """How the backend resubscribed the customer (``ResubscribeResult.method``)."""
+
+    SUBSCRIPTION = "subscription", _("New subscription on the saved payment method")
+    CHECKOUT = "checkout", _("Checkout page of the billing provider")
+    HOOK = "hook", _("The site's resubscribe hook")
+    REDIRECT = "redirect", _("The site's own sign-up page")
 
 
 class DeliveryStatus(models.TextChoices):

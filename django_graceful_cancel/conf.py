@@ -72,6 +72,31 @@ DEFAULTS: dict[str, Any] = {
     # hook(case=..., offer=...) -> dict | None, which raises to refuse. An offer with neither the
     # backend nor a route is never shown (check W010). See docs/backends.md, "Offers".
     "OFFER_FULFILMENT": {},
+    # --- Returns and win-back (docs/returns.md) -----------------------------------------------
+    # Share of the cases eligible for a win-back message (0-50 %) that get none: the holdout the
+    # dashboard compares the win-back rate with. Drawn once per case, from its reference.
+    "WINBACK_HOLDOUT_PERCENT": 0,
+    # Slugs of the catalogue offers a win-back message may carry, in order of preference; the
+    # policy (choose_winback_offer) picks the first the rules allow. [] carries none.
+    "WINBACK_OFFERS": [],
+    # --- Pauses (docs/pause.md) ---------------------------------------------------------------
+    # Days before a pause ends that the customer is reminded, with one-click "resume now",
+    # "extend" and "cancel" links (on their channel, within the follow-up respect rules).
+    "PAUSE_REMINDER_DAYS": 7,
+    # At most this many pauses per customer in any 365 days: the offer policy stops offering a
+    # pause past it. None for no limit (unlimited pausing becomes a substitute for cancelling).
+    "PAUSE_MAX_PER_YEAR": 2,
+    # The longest a pause may last, extensions included (days); a pause offer longer than this
+    # is never shown and an extension past it is refused. None for no limit.
+    "PAUSE_MAX_DAYS": 90,
+    # --- Customers who went dark (docs/admin.md) -------------------------------------------------
+    # A cancelled case whose customer answered nothing (no survey, no click, no reply) for this
+    # many days becomes a desk task to reach them personally, if it is worth it (below). None
+    # turns the scan off.
+    "WENT_DARK_AFTER_DAYS": 14,
+    # The least priority (PRIORITY_RULE) a case needs for that task: the rule scores value,
+    # tenure and reason; a site's own rule scores customers outside its ideal profile 0.
+    "WENT_DARK_MIN_PRIORITY": 40,
     # --- Cases ---------------------------------------------------------------------------------
     # Dotted path of the callable that scores how worth saving a case is (see priority.py).
     "PRIORITY_RULE": "django_graceful_cancel.priority.default_priority",
@@ -80,8 +105,32 @@ DEFAULTS: dict[str, Any] = {
     # Attempts at syncing a confirmed cancellation to the subscription backend before the case is
     # flagged for staff (the sync keeps being retried by graceful_cancel_sync; nothing is lost).
     "PROVIDER_SYNC_MAX_ATTEMPTS": 10,
-    # Compliance profile applied to new cases: "default", "eu" or "fr" (see docs/compliance.md).
-    "COMPLIANCE_PROFILE": "default",
+    # --- Compliance: the law of the customer's place (docs/compliance.md) ---------------------
+    # The profile of customers whose jurisdiction is unknown or mapped to no profile: "us",
+    # "us-mn", "de", "fr", "eu" or one of COMPLIANCE_PROFILES ("default", its old name, is "us").
+    "COMPLIANCE_PROFILE": "us",
+    # The site's own profiles: name -> a dict of ComplianceRules fields (with "base": the
+    # profile it starts from, "us" by default) or the dotted path of a ComplianceRules (E070).
+    "COMPLIANCE_PROFILES": {},
+    # Dotted path of the callable (or class, instantiated once per call) that finds a customer's
+    # jurisdiction: resolver(customer=..., request=..., subscription=...) -> Jurisdiction | None.
+    # The default reads the billing country, then JURISDICTION_HEADER, then DEFAULT_JURISDICTION.
+    "JURISDICTION_RESOLVER": "django_graceful_cancel.jurisdiction.DefaultJurisdictionResolver",
+    # Request header a CDN or proxy sets to the visitor's country (ISO 3166-1 alpha-2), such as
+    # "CF-IPCountry"; None reads no header. Values that are not two letters, and the "unknown"
+    # codes XX and T1 (Tor), are ignored (E071).
+    "JURISDICTION_HEADER": None,
+    # Request header with the visitor's region within the country ("MN", or "US-MN"), such as
+    # Cloudflare's "CF-Region-Code"; read only together with JURISDICTION_HEADER.
+    "JURISDICTION_REGION_HEADER": None,
+    # Jurisdiction of customers no billing address or header places: None, a country ("DE") or a
+    # country and subdivision ("US-MN") (E071).
+    "DEFAULT_JURISDICTION": None,
+    # Jurisdiction -> profile, over the shipped mapping {"US-MN": "us-mn", "DE": "de",
+    # "FR": "fr", "EU": "eu"}: keys are subdivisions ("US-CA"), countries ("AT"), "EU" (every
+    # EU and EEA country without a key of its own) or "*" (everything else; without it,
+    # COMPLIANCE_PROFILE). A value of None removes a shipped entry (E071).
+    "JURISDICTION_PROFILES": {},
     # --- Customer pages (docs/flow.md, docs/templates.md) -----------------------------------
     # Template the flow's pages extend (e.g. your site's "base.html"); it must render a block
     # named "content" (checks E040, E041), and "title" and "extra_head" are used when it has
@@ -105,6 +154,11 @@ DEFAULTS: dict[str, Any] = {
     # Days the account holder's link to confirm an immediate termination stays valid; after
     # that the declaration waits for staff.
     "DECLARATION_CONFIRM_DAYS": 7,
+    # The withdrawal function (CRD art. 11a; docs/compliance.md, "Withdrawal function"): days of
+    # the statutory withdrawal period by compliance profile ({"de": 14}), counted from the
+    # subscription's start; a profile left out keeps its own (14). Longer periods a site grants
+    # by contract go here; a shorter one than the law's is never right.
+    "WITHDRAWAL_DAYS": {},
     # How the declaration page's rate limit and the API's throttle find the client's address
     # (client_ip.py, docs/deployment.md). None: the address of the connection (REMOTE_ADDR),
     # right when nothing stands between the clients and Django. Behind reverse proxies, a dict:
@@ -200,6 +254,10 @@ DEFAULTS: dict[str, Any] = {
     # Closed cases older than this many days are deleted by graceful_cancel_purge (and its task);
     # None keeps them for ever. The purge is recorded in the privacy log.
     "PURGE_AFTER_DAYS": None,
+    # Days a case's evidence record (docs/compliance.md, "Evidence record") is kept after the
+    # case closed, even when the purge deletes the case: 3 years by default (Cal. Bus. & Prof.
+    # Code § 17602 as amended by AB 2863). Erasure on request removes it earlier.
+    "EVIDENCE_RETENTION_DAYS": 1095,
     # Days after a save at which the subscription backend is asked whether the customer is still
     # subscribed; a save is "definitive" only when the last check says so.
     "SAVE_CHECK_DAYS": [30, 60, 90],
@@ -244,11 +302,27 @@ DEFAULTS: dict[str, Any] = {
     # Alert channels by name (dotted paths of alerts.channels.BaseAlertChannel subclasses);
     # names left out keep the built-ins "slack" and "owner_email".
     "ALERT_CHANNELS": {},
+    # --- The private classifier (issue 20; docs/insights.md) --------------------------------
+    # Dotted path of the classifier that suggests a reason and a root cause from the customer's
+    # words: "django_graceful_cancel.insights.text_model.TextClassifier" (needs the [insights]
+    # extra, runs in the site's own process), a site's own BaseClassifier subclass, or None
+    # (off: no suggestions).
+    "INSIGHTS_CLASSIFIER": None,
+    # Suggestions below this confidence (0-1) are not shown to staff.
+    "INSIGHTS_MIN_CONFIDENCE": 0.3,
+    # The newest cases with free text a training run reads (bounds its time and memory).
+    "INSIGHTS_MAX_TRAINING_CASES": 50000,
 }
 
 # Keys whose values are dotted paths, imported when read.
 IMPORT_STRINGS: frozenset[str] = frozenset(
-    {"SUBSCRIPTION_BACKEND", "OFFER_POLICY", "PRIORITY_RULE"}
+    {
+        "SUBSCRIPTION_BACKEND",
+        "OFFER_POLICY",
+        "PRIORITY_RULE",
+        "JURISDICTION_RESOLVER",
+        "INSIGHTS_CLASSIFIER",
+    }
 )
 
 

@@ -77,8 +77,14 @@ class ReasonForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, answers: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        #: Answers to the reason's follow-up questions by key, as the page sent them
+        #: (``questions.posted_answers``); checked with the rest by ``flow.check_reason``.
+        self.question_answers = answers
+        #: The service's refusals by field (``InvalidInput.errors``), for the fields a page
+        #: shows outside the form's own (the follow-up questions, ``answers.<key>``).
+        self.service_errors: dict[str, list[str]] = {}
         self.reasons = list(Reason.objects.filter(is_active=True).order_by("order", "slug"))
         reason_field = self.fields["reason"]
         assert isinstance(reason_field, forms.ChoiceField)
@@ -96,10 +102,15 @@ class ReasonForm(forms.Form):
             self.answer = flow.check_reason(**self._answer_fields(data))
         except InvalidInput as error:
             add_input_errors(self, error)
+            self.service_errors = {
+                name: [str(item.message) for item in found] for name, found in error.errors.items()
+            }
         return data
 
     def _answer_fields(self, data: dict[str, Any]) -> dict[str, Any]:
         fields = {name: data[name] for name in flow.REASON_FIELDS if name in data}
+        if self.question_answers:
+            fields["answers"] = self.question_answers
         if fields.get("reason"):
             # The form holds the catalogue already (its radio buttons): hand over the row.
             by_slug = {reason.slug: reason for reason in self.reasons}

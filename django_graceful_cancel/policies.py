@@ -24,13 +24,17 @@ from __future__ import annotations
 import inspect
 from contextvars import ContextVar
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from django.db.models import Q
 from django.utils import timezone
 
 from .choices import OfferOutcome
 from .conf import app_settings
+from .models import catalogue_cache
 from .services.fulfilment import route_for
+from .services.pauses import offer_days, pause_limit_reached
+from .services.pauses import too_long as too_long_pause
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -43,6 +47,15 @@ if TYPE_CHECKING:
         OfferPresentation,
         RetentionOffer,
     )
+
+
+class OfferHistory(NamedTuple):
+    """What a customer did with earlier offers, as the default rules read it."""
+
+    #: An offer accepted within ``OFFER_COOLDOWN_DAYS``.
+    accepted_recently: bool
+    #: The offers this customer declined, ever.
+    declined: frozenset[int]
 
 
 class Arm:
@@ -124,6 +137,11 @@ class BaseOfferPolicy:
     ) -> RetentionOffer | None:
         raise NotImplementedError
 
+    def choose_winback_offer(self, case: CancellationCase) -> RetentionOffer | None:
+        """The one offer the case's win-back message carries, or None (the default: none).
+        Reads only; called once, when the case's win-back arm is drawn (docs/returns.md)."""
+        return None
+
 
 class DefaultOfferPolicy(BaseOfferPolicy):
     """The first active offer that fits the stated reason, unless one of the rules says no:
@@ -145,24 +163,53 @@ class DefaultOfferPolicy(BaseOfferPolicy):
         reason = case.reason
         if reason is None or not reason.offer_allowed or not reason.is_active:
             return None
-        if self.accepted_recently(case):
+        # One query answers both history rules (issue 19); a subclass that overrides
+        # ``accepted_recently`` still has its own rule applied.
+        history = self.offer_history(case)
+        if type(self).accepted_recently is not DefaultOfferPolicy.accepted_recently:
+            if self.accepted_recently(case):
+                return None
+        elif history.accepted_recently:
             return None
-        decided, offer = self.experiment_offer(case, arm)
+        decided, offer = self.experiment_offer(case, arm, declined=history.declined)
         if decided:
             return offer
-        candidates = reason.offers.filter(is_active=True).order_by("order", "pk")
-        if case.customer_id is not None:
-            # A subquery on this customer's own declined presentations: one exclude() across the
-            # multi-valued relation would match the customer and the decline on different rows,
-            # hiding from Ben an offer Anna declined.
-            candidates = candidates.exclude(pk__in=self.declined_offers(case))
-        for offer in candidates:
+        # The reason's offers come from the cached catalogue (models/catalogue_cache.py), in the
+        # catalogue's order; only this customer's own declines are left out (others still get
+        # an offer Anna declined).
+        for offer in catalogue_cache.offers_for(reason.pk):
+            if offer.pk in history.declined:
+                continue
             if self.fits(case, offer) and self.deliverable(offer):
                 return offer
         return None
 
+    def offer_history(self, case: CancellationCase) -> OfferHistory:
+        """This customer's accepted-recently flag and declined offers, in one query."""
+        from .models import OfferPresentation
+
+        if case.customer_id is None:
+            return OfferHistory(accepted_recently=False, declined=frozenset())
+        since = timezone.now() - timedelta(days=app_settings.OFFER_COOLDOWN_DAYS)
+        rows = OfferPresentation.objects.filter(
+            Q(outcome=OfferOutcome.DECLINED)
+            | Q(outcome=OfferOutcome.ACCEPTED, decided_at__gte=since),
+            customer_id=case.customer_id,
+        ).values_list("outcome", "offer_id")
+        accepted, declined = False, set()
+        for outcome, offer_id in rows:
+            if outcome == OfferOutcome.ACCEPTED:
+                accepted = True
+            else:
+                declined.add(offer_id)
+        return OfferHistory(accepted_recently=accepted, declined=frozenset(declined))
+
     def experiment_offer(
-        self, case: CancellationCase, arm: Arm | None = None
+        self,
+        case: CancellationCase,
+        arm: Arm | None = None,
+        *,
+        declined: frozenset[int] | None = None,
     ) -> tuple[bool, RetentionOffer | None]:
         """An active offer experiment decides: ``(True, variant's offer)``, ``(True, None)`` for
         the holdout, or ``(False, None)`` when no experiment applies (see docs/admin.md)."""
@@ -172,7 +219,10 @@ class DefaultOfferPolicy(BaseOfferPolicy):
         offer = arm.offer
         if offer is None:
             return True, None
-        if (
+        if declined is not None:
+            if offer.pk in declined:
+                return True, None
+        elif (
             case.customer_id is not None
             and self.declined_offers(case).filter(offer_id=offer.pk).exists()
         ):
@@ -180,6 +230,25 @@ class DefaultOfferPolicy(BaseOfferPolicy):
         if not self.fits(case, offer) or not self.deliverable(offer):
             return True, None
         return True, offer
+
+    def choose_winback_offer(self, case: CancellationCase) -> RetentionOffer | None:
+        """The first offer of ``WINBACK_OFFERS`` that the same rules allow: a reason that allows
+        offers, no offer accepted within ``OFFER_COOLDOWN_DAYS`` (a win-back offer taken on an
+        earlier return counts), never one the customer declined, and only a kind the backend's
+        ``resubscribe`` really applies (``winback_deliverable``)."""
+        return _winback_rules(self, case)
+
+    def winback_deliverable(self, offer: RetentionOffer) -> bool:
+        """A win-back offer is a promise too: only a kind the backend's ``resubscribe`` applies
+        to the new subscription, with what the backend needs to price it."""
+        from .backends import get_backend
+
+        backend = get_backend()
+        capabilities = backend.capabilities()
+        if not capabilities.resubscribe or offer.kind not in capabilities.resubscribe_offer_kinds:
+            return False
+        problem = getattr(backend, "offer_problem", None)
+        return not (callable(problem) and problem(offer))
 
     def declined_offers(self, case: CancellationCase) -> QuerySet[OfferPresentation, Any]:
         """This customer's declined presentations, as ``offer_id`` values (a subquery)."""
@@ -206,9 +275,51 @@ class DefaultOfferPolicy(BaseOfferPolicy):
 
     def fits(self, case: CancellationCase, offer: RetentionOffer) -> bool:
         """Per-offer rule; the default drops a downgrade to the plan the customer already has."""
+        if offer.kind == "pause" and not self.pause_allowed(case, offer):
+            return False
         target = (offer.parameters or {}).get("plan")
         current = {case.plan_code, case.plan} - {""}
         return not (offer.kind == "downgrade" and target and str(target) in current)
+
+    def pause_allowed(self, case: CancellationCase, offer: RetentionOffer) -> bool:
+        """The pause limits (docs/pause.md): no pause longer than ``PAUSE_MAX_DAYS``, none once
+        the customer took ``PAUSE_MAX_PER_YEAR`` pauses in 365 days. The count is one query,
+        made once per case however many pause offers the rules look at."""
+        if too_long_pause(offer_days(offer)):
+            return False
+        known: dict[Any, bool] = self.__dict__.setdefault("_pause_limit_reached", {})
+        if case.pk not in known:
+            known[case.pk] = pause_limit_reached(case.customer_id)
+        return not known[case.pk]
+
+
+def _winback_rules(policy: DefaultOfferPolicy, case: CancellationCase) -> RetentionOffer | None:
+    """``DefaultOfferPolicy.choose_winback_offer``: the first of ``WINBACK_OFFERS`` the rules
+    allow."""
+    from .models import CaseReturn, RetentionOffer
+
+    reason = case.reason
+    slugs = list(app_settings.WINBACK_OFFERS or [])
+    if not slugs or reason is None or not reason.offer_allowed:
+        return None
+    if policy.accepted_recently(case):
+        return None
+    if case.customer_id is not None:
+        since = timezone.now() - timedelta(days=app_settings.OFFER_COOLDOWN_DAYS)
+        # A win-back offer taken on an earlier return counts as an accepted offer.
+        if CaseReturn.objects.filter(
+            customer_id=case.customer_id, offer__isnull=False, started_at__gte=since
+        ).exists():
+            return None
+    candidates = {o.slug: o for o in RetentionOffer.objects.filter(slug__in=slugs, is_active=True)}
+    declined: set[int] = set()
+    if case.customer_id is not None:
+        declined = set(policy.declined_offers(case).values_list("offer_id", flat=True))
+    for slug in slugs:
+        offer = candidates.get(slug)
+        if offer is not None and offer.pk not in declined and policy.winback_deliverable(offer):
+            return offer
+    return None
 
 
 def get_offer_policy() -> BaseOfferPolicy:

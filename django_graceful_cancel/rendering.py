@@ -31,6 +31,7 @@ outside the ``{% if %}`` of its condition.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import zoneinfo
@@ -57,7 +58,7 @@ from .catalogue.defaults import COMMON_COPY, REASON_COPY, STAGE_SLOTS, Say
 from .catalogue.routes import is_routed
 from .choices import CaseStatus, EffectiveMode, FollowUpStatus
 from .conf import DEFAULTS, app_settings
-from .models import CancellationCase, FollowUp, MessageTemplate, Reason
+from .models import CancellationCase, FollowUp, MessageTemplate, Reason, catalogue_cache
 from .sites import absolute, site_name
 
 logger = logging.getLogger("django_graceful_cancel")
@@ -385,21 +386,22 @@ def _time_zone(case: CancellationCase) -> zoneinfo.ZoneInfo | None:
 # --- finding and rendering the copy -----------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=512)
+def compiled(source: str) -> Template:
+    """``source`` compiled once per process: a sweep renders the same copy for every message.
+
+    Keyed by the source itself, so an edited template compiles anew and the old one ages out.
+    """
+    return Template(source)
+
+
 def _db_template(
     case: CancellationCase, stage: str, channel: str, language: str, *, generic: bool
 ) -> MessageTemplate | None:
-    candidates = MessageTemplate.objects.filter(
-        stage=stage,
-        channel=channel,
-        language__in=_languages(language),
-        is_active=True,
-        reason=None if generic else case.reason,
+    # Read from the cached catalogue (models/catalogue_cache.py): no query per message.
+    return catalogue_cache.message_template(
+        None if generic else case.reason_id, stage, channel, _languages(language)
     )
-    by_language = {t.language: t for t in candidates}
-    for code in _languages(language):
-        if code in by_language:
-            return by_language[code]
-    return None
 
 
 def render_message_template(
@@ -411,11 +413,11 @@ def render_message_template(
     ``html_body``: the text body is HTML shown on a page, so what customers typed is escaped.
     """
     ctx = Context(context, autoescape=False)
-    subject = Template(template.subject).render(ctx) if template.subject else ""
+    subject = compiled(template.subject).render(ctx) if template.subject else ""
     # A page body is HTML shown on the site: escape what customers typed (their name...).
-    text = Template(template.body).render(Context(context, autoescape=html_body))
+    text = compiled(template.body).render(Context(context, autoescape=html_body))
     html = (
-        Template(template.html_body).render(Context(context, autoescape=True))
+        compiled(template.html_body).render(Context(context, autoescape=True))
         if template.html_body
         else ""
     )
@@ -573,7 +575,7 @@ class Claim:
     conditions: tuple[str, ...]
     #: Template variables whose use makes the claim (``copy.routed``, ``say.access_until``...).
     variables: tuple[str, ...] = ()
-    #: Regular expressions (case-insensitive) that find the claim in words, English and Spanish.
+    #: Regular expressions (case-insensitive) that find the claim in words, in every shipped language.
     patterns: tuple[str, ...] = ()
 
 
@@ -588,13 +590,21 @@ CLAIMS: tuple[Claim, ...] = (
             r"passed (?:it|them|this|your \w+) on",
             r"llega (?:a las personas|al equipo)",
             r"(?:se lo )?trasladamos",
+            r"geht an (?:das Team|die Menschen)",
+            r"(?:geben|gaben) (?:es|sie|das|ihn) weiter|weitergegeben",
+            r"transmise? (?:à l|aux personnes)",
         ),
     ),
     Claim(
         "their_words",
         ("their_words",),
         ("their_words", "say.their_words"),
-        (r"in your own words", r"con (?:tus|sus) palabras"),
+        (
+            r"in your own words",
+            r"con (?:tus|sus) palabras",
+            r"(?:in|mit) (?:deinen|Ihren) (?:eigenen )?Worten",
+            r"avec (?:tes|vos) (?:propres )?mots",
+        ),
     ),
     Claim(
         "access_until",
@@ -605,6 +615,10 @@ CLAIMS: tuple[Claim, ...] = (
             r"keep (?:full )?access until",
             r"sigue activ[oa] hasta",
             r"conserv\w* el acceso",
+            r"bleibt\b.{0,60}?\bbis\b.{0,80}?\baktiv",
+            r"(?:behalten|behältst) (?:Sie )?(?:den )?(?:vollen )?Zugang",
+            r"rest\w* acti(?:f|ve)s? jusqu",
+            r"conserv\w* (?:un |l\W{1,6})?accès",
         ),
     ),
     Claim(
@@ -623,6 +637,11 @@ CLAIMS: tuple[Claim, ...] = (
             r"keep (?:your|my) subscription",
             r"reactiv\w+ (?:tu|su|mi) suscripci",
             r"mant[eé]n\w* (?:tu|su|mi) suscripci",
+            r"reaktivier\w*",
+            r"(?:dein|Ihr|mein)\w* Abo\b[^.:]{0,40}?behalten",
+            r"behalte\w* (?:Sie )?(?:dein|Ihr|mein)\w* Abo",
+            r"r[ée]activ\w* (?:votre|ton|mon) abonnement",
+            r"(?:conserv|gard)\w* (?:votre|ton|mon) abonnement",
         ),
     ),
     Claim(
@@ -636,13 +655,24 @@ CLAIMS: tuple[Claim, ...] = (
             r"novedades",
             r"ha cambiado",
             r"hemos (?:creado|cambiado|mejorado|seguido trabajando)",
+            r"Neuigkeiten",
+            r"hat sich (?:\w+ )?geändert|geändert hat",
+            r"wir haben (?:\w+ ){0,3}(?:entwickelt|geändert|verbessert|weitergearbeitet)",
+            r"ce qui a changé",
+            r"nous avons (?:\w+ ){0,2}(?:créé|changé|amélioré|continué)",
         ),
     ),
     Claim(
         "export_url",
         ("export_url",),
         ("export_url", "say.export_data", "say.export_records"),
-        (r"download (?:a copy|my data|your data)", r"descarg\w* (?:una copia|mis datos)"),
+        (
+            r"download (?:a copy|my data|your data)",
+            r"descarg\w* (?:una copia|mis datos)",
+            r"Kopie (?:deiner|Ihrer|meiner) Daten\b.{0,40}?herunter|(?:Daten|Kopie) herunterladen",
+            r"Kopie dessen herunter",
+            r"t[ée]l[ée]charg\w* (?:une copie|mes données|vos données|tes données)",
+        ),
     ),
     Claim(
         "gift",
@@ -653,25 +683,65 @@ CLAIMS: tuple[Claim, ...] = (
             r"this code is yours",
             r"regalo de despedida",
             r"este c[oó]digo es (?:tuyo|suyo)",
+            r"Abschiedsgeschenk",
+            r"gehört dieser Code (?:dir|Ihnen)",
+            r"cadeau de départ",
+            r"ce code est à (?:vous|toi)",
         ),
     ),
     Claim(
         "keeps_content",
         ("keeps_content",),
         ("say.keeps_content",),
-        (r"content (?:is|are) kept", r"contenido se conserva"),
+        (
+            r"content (?:is|are) kept",
+            r"contenido se conserva",
+            r"Inhalte bleiben\b.{0,60}?erhalten",
+            r"contenus? (?:est|sont) conserv",
+        ),
     ),
     Claim(
         "saving_allowed",
         ("saving_allowed",),
         (),
-        (r"glad to have you back", r"encantar[ií]a (?:que volvieras|tenerte de vuelta)"),
+        (
+            r"glad to have you back",
+            r"encantar[ií]a (?:que volvieras|tenerte de vuelta)",
+            r"freuen uns,? (?:dich|Sie) wieder",
+            r"(?:ravis|heureux) de (?:vous|te) (?:revoir|retrouver)",
+        ),
+    ),
+    # A come-back link (docs/returns.md) only where the case can come back that way, and a
+    # win-back offer only where the case's win-back arm carries one the backend applies.
+    Claim(
+        "comeback",
+        ("comeback_url",),
+        ("comeback_url",),
+        (
+            r"come back in one click",
+            r"vuelve con un (?:solo )?clic",
+            r"vuelva con un (?:solo )?clic",
+            r"mit einem Klick zur[uü]ck",
+            r"revenir en un (?:seul )?clic",
+        ),
+    ),
+    Claim(
+        "comeback_offer",
+        ("comeback_offer",),
+        ("comeback_offer",),
+        (
+            r"come back with this offer",
+            r"vuelv\w+ con esta oferta",
+            r"mit diesem Angebot zur[uü]ck",
+            r"revenez avec cette offre",
+            r"reviens avec cette offre",
+        ),
     ),
     Claim(
         "last_message",
         ("last_message",),
         ("say.last_message",),
-        (r"last message", r"[uú]ltimo mensaje"),
+        (r"last message", r"[uú]ltimo mensaje", r"letzte Nachricht", r"dernier message"),
     ),
 )
 

@@ -81,16 +81,30 @@ case_cancelled = Signal()
 case_reactivated = Signal()
 #: An open case was left without a decision. Args: ``case``, ``actor``.
 case_abandoned = Signal()
+#: A former customer came back after the subscription ended (services/returns.py). Args:
+#: ``case``, ``actor``, ``case_return`` (the ``CaseReturn``: how, and which message, channel and
+#: win-back offer led to it).
+case_returned = Signal()
 #: The subscription backend applied the cancellation. Args: ``case``, ``actor``.
 provider_synced = Signal()
 #: The subscription backend failed; the case stays cancelled, sync pending. Args: ``case``,
 #: ``actor``, ``error`` (the BackendError), ``needs_attention`` (True once the attempts reached
 #: ``PROVIDER_SYNC_MAX_ATTEMPTS``: a person should look at the case).
 provider_sync_failed = Signal()
+#: The customer answered (or changed, or cleared) the reason's follow-up questions
+#: (services/questions.py). Args: ``case``, ``actor``, ``answers`` (the ``QuestionAnswer`` rows
+#: the case now has for its reason's questions).
+questions_answered = Signal()
 #: Staff took or assigned a case. Args: ``case``, ``actor``, ``owner``.
 owner_assigned = Signal()
 #: Staff recorded the root cause. Args: ``case``, ``actor``, ``root_cause``.
 root_cause_set = Signal()
+#: Staff accepted a suggestion of the private classifier (insights/suggestions.py): the case's
+#: reason or root cause now says what it suggested. Args: ``case``, ``actor``, ``suggestion``.
+suggestion_accepted = Signal()
+#: Staff rejected a suggestion of the private classifier; the case is unchanged. Args: ``case``,
+#: ``actor``, ``suggestion``.
+suggestion_rejected = Signal()
 
 # --- Billing provider (services/external.py) -----------------------------------------------------
 # A cancellation or reactivation made at the provider (e.g. Stripe's customer portal) that moves
@@ -129,6 +143,27 @@ customer_erased = Signal()
 #: Old closed cases were deleted. ``sender`` is ``PrivacyRequest``. Args: ``actor``, ``request``.
 cases_purged = Signal()
 
+# --- Pauses (services/pauses.py, docs/pause.md) ------------------------------------------------
+#: A pause began (an accepted pause offer the backend applied). Args: ``case``, ``actor``,
+#: ``pause`` (the ``models.Pause``: ``starts_at``, ``ends_at``).
+pause_started = Signal()
+#: The customer extended a running pause. Args: ``case``, ``actor``, ``pause`` (its new
+#: ``ends_at``), ``days`` (added).
+pause_extended = Signal()
+#: A pause ended and billing restarted. Args: ``case``, ``actor``, ``pause`` (``state``:
+#: ``resumed_early`` or ``resumed_on_schedule``), ``early`` (bool).
+pause_resumed = Signal()
+#: The subscription was cancelled while paused. Args: ``case`` (the pause's case), ``actor``,
+#: ``pause``, ``cancelled_case`` (the case that cancelled it, or None when the provider did).
+pause_cancelled = Signal()
+
+# --- Customers who went dark (services/reach.py) ------------------------------------------------
+#: A went-dark case became a desk task. Args: ``case``, ``actor``, ``task`` (``ReachOutTask``).
+reach_out_created = Signal()
+#: Staff recorded how reaching the customer went. Args: ``case``, ``actor``, ``task`` (with
+#: ``outcome`` and ``note``).
+reach_out_done = Signal()
+
 # --- No-login declarations (services/declarations.py) -------------------------------------------
 #: A declaration that arrived on the public page has been matched (or not), right after the
 #: page answered. ``sender`` is ``CancellationDeclaration``. Args: ``declaration`` (its
@@ -143,6 +178,13 @@ declaration_confirmed = Signal()
 #: The account holder said "this was not me". ``sender`` is ``CancellationDeclaration``. Args:
 #: ``declaration``, ``case`` (or None), ``reactivated`` (whether the cancellation was undone).
 declaration_disputed = Signal()
+
+# --- The withdrawal function (services/withdrawals.py) ------------------------------------------
+#: The customer withdrew from the contract (CRD art. 11a): the case is ``withdrawn`` and the
+#: subscription ends at once. Args: ``case``, ``actor``, ``withdrawal`` (the ``Withdrawal``).
+case_withdrawn = Signal()
+#: Staff recorded the refund a withdrawal calls for. Args: ``case``, ``actor``, ``withdrawal``.
+withdrawal_refunded = Signal()
 
 # --- Follow-ups (services/followups.py) ---------------------------------------------------------
 #: A follow-up left on its channel. ``sender`` is ``FollowUp``. Args: ``followup``, ``case``.

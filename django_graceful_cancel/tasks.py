@@ -51,6 +51,27 @@ def process_declarations(limit: int = 500) -> int:
     return services.process_pending_declarations(limit=limit)
 
 
+@shared_task(name="graceful_cancel.process_withdrawals")
+def process_withdrawals(limit: int = 500) -> int:
+    """Match and acknowledge no-login withdrawals left unprocessed (the web process stopped
+    right after answering); schedule every few minutes. Idempotent (docs/compliance.md)."""
+    return services.process_pending_withdrawals(limit=limit)
+
+
+@shared_task(name="graceful_cancel.sweep_pauses")
+def sweep_pauses() -> int:
+    """End the pauses whose date has come (resuming Stripe's native pauses); schedule hourly.
+    Idempotent (docs/pause.md)."""
+    return services.sweep_pauses()
+
+
+@shared_task(name="graceful_cancel.scan_went_dark")
+def scan_went_dark() -> int:
+    """Make the desk tasks for cancelled customers worth reaching who went dark; schedule
+    daily. Idempotent: one task per case (docs/admin.md)."""
+    return services.scan_went_dark()
+
+
 @shared_task(name="graceful_cancel.purge_old_cases")
 def purge_old_cases() -> int:
     """Delete closed cases older than ``PURGE_AFTER_DAYS`` (does nothing when it is None)."""
@@ -81,10 +102,12 @@ __all__ = [
     "purge_old_cases",
     "retry_provider_sync",
     "run_save_checks",
+    "scan_went_dark",
     "send_feedback_digests",
     "send_followup",
     "send_outbound_delivery",
     "sweep_followups",
     "sweep_outbound_deliveries",
+    "sweep_pauses",
     "sweep_provider_sync",
 ]

@@ -46,6 +46,15 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(pytest.mark.skip(reason="PostgreSQL-only: runs in the PostgreSQL pass"))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_catalogue_cache() -> None:
+    """Each test starts without the cached catalogue (models/catalogue_cache.py): the rows a
+    previous test cached were rolled back with its transaction, which sends no signal."""
+    from django_graceful_cancel.models.catalogue_cache import invalidate_local
+
+    invalidate_local()
+
+
 @pytest.fixture(scope="session")
 def localstripe() -> Any:
     """A localstripe server (stateful fake Stripe) on a free 127.0.0.1 port for the session.

@@ -655,7 +655,8 @@ def test_customer_list_and_detail_query_counts_are_constant(
     services.present_offer(case)
     with django_assert_num_queries(2):  # count, page
         assert client.get(url("case-list")).json()["count"] == 1
-    with django_assert_num_queries(2):  # the case, the message template row lookup
+    client.get(url("case-detail", case.reference))  # loads the cached catalogue's copy
+    with django_assert_num_queries(1):  # the case (its copy comes from the cached catalogue)
         assert client.get(url("case-detail", case.reference)).status_code == 200
     for _ in range(12):
         _reopen(customer)
@@ -664,7 +665,7 @@ def test_customer_list_and_detail_query_counts_are_constant(
     _fill(make_customer, 5)
     with django_assert_num_queries(2):
         assert client.get(url("case-list")).json()["count"] == 13
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         assert client.get(url("case-detail", case.reference)).status_code == 200
 
 
@@ -758,11 +759,16 @@ def test_a_declined_offer_promises_nothing(alice):
 def test_a_default_case_carries_the_default_rules(alice):
     body = start(alice)
     assert body["rules"] == {
-        "profile": "default",
+        "profile": "us",  # called "default" before 0.2
         "offers": True,
+        "offer_after_confirm": False,
         "survey_first": True,
         "declaration_page": False,
         "heading": "Cancel your subscription",
+        "confirm_label": "Cancel my subscription",
+        "statutory_labels": False,
+        "withdrawal_function": False,
+        "legal_reference": "Cal. Bus. & Prof. Code § 17602 (AB 2863)",
     }
     # The heading in the request's language, as the page shows it.
     spanish = alice.get(url("case-detail", body["reference"]), HTTP_ACCEPT_LANGUAGE="es").json()
@@ -780,13 +786,14 @@ def test_an_eu_or_fr_case_carries_its_rules_and_no_offer(
     ref = start(alice)["reference"]
     body = alice.post(url("case-reason", ref), {"reason": "price"}, format="json").json()
     assert body["offer"] is None
-    assert body["rules"] == {
+    rules = body["rules"]
+    assert {k: rules[k] for k in ("profile", "offers", "survey_first", "declaration_page")} == {
         "profile": profile,
         "offers": False,
         "survey_first": False,
         "declaration_page": declaration_page,
-        "heading": heading,
     }
+    assert rules["heading"] == heading
     # The case keeps the rules it started under when the site's profile changes.
     settings.GRACEFUL_CANCEL = gc_settings()
     assert alice.get(url("case-detail", ref)).json()["rules"]["profile"] == profile
@@ -799,7 +806,7 @@ def test_rules_say_what_a_new_case_follows_before_it_starts(alice, settings, pro
     settings.GRACEFUL_CANCEL = gc_settings(COMPLIANCE_PROFILE=profile)
     response = alice.get(url("rules"))
     assert response.status_code == 200
-    assert response.json()["profile"] == profile
+    assert response.json()["profile"] == {"default": "us"}.get(profile, profile)
     assert response.json()["survey_first"] is survey_first
     assert not CancellationCase.objects.exists()  # reading the rules starts nothing
 

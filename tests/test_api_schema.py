@@ -38,11 +38,14 @@ def test_schema_describes_every_operation_under_the_mount_point(schema):
         ("POST", PREFIX + "cases/"),
         ("GET", PREFIX + "cases/{reference}/"),
         ("POST", PREFIX + "cases/{reference}/reason/"),
+        ("POST", PREFIX + "cases/{reference}/hear-offer/"),
         ("POST", PREFIX + "cases/{reference}/accept-offer/"),
         ("POST", PREFIX + "cases/{reference}/decline-offer/"),
         ("POST", PREFIX + "cases/{reference}/confirm/"),
         ("POST", PREFIX + "cases/{reference}/reactivate/"),
         ("GET", PREFIX + "analytics/summary/"),
+        ("GET", PREFIX + "withdrawal/"),
+        ("POST", PREFIX + "withdrawal/"),
     }
 
 
@@ -177,9 +180,14 @@ def test_case_schema_carries_the_rules_and_the_offers_promise(schema):
     assert set(rules["required"]) == {
         "profile",
         "offers",
+        "offer_after_confirm",
         "survey_first",
         "declaration_page",
         "heading",
+        "confirm_label",
+        "statutory_labels",
+        "withdrawal_function",
+        "legal_reference",
     }
     assert rules["properties"]["survey_first"]["type"] == "boolean"
     offer = components["Offer"]

@@ -55,9 +55,21 @@ LAYERS: list[tuple[str, list[str]]] = [
     ),
     (
         "services",
-        ["services", "followups", "policies", "analytics", "feedback", "webhooks", "alerts"],
+        [
+            "services",
+            "followups",
+            "policies",
+            "analytics",
+            "feedback",
+            "webhooks",
+            "alerts",
+            "insights",
+        ],
     ),
-    ("backends and rendering", ["backends", "rendering", "priority", "compliance"]),
+    (
+        "backends and rendering",
+        ["backends", "rendering", "priority", "compliance", "jurisdiction"],
+    ),
     ("models", ["models", "migrations"]),
     (
         "foundation",

@@ -34,6 +34,7 @@ from django_graceful_cancel.models import FollowUp, Reason
 from django_graceful_cancel.rendering import (
     WORDS_MAX_LENGTH,
     find_claims,
+    formal_register,
     has_reason_copy,
     lint_file,
     lint_template,
@@ -50,7 +51,7 @@ from tests.support.messages import (
 pytestmark = pytest.mark.django_db
 
 SLUGS = [reason["slug"] for reason in REASONS]
-LANGUAGES = ["en", "es"]
+LANGUAGES = ["en", "es", "fr"]
 CHANNEL = {
     "flow_message": "page",
     "confirmation": "email",
@@ -100,10 +101,13 @@ def rendered_text(rendered: Any) -> str:
 
 
 def written_for(slug: str, stage: str, language: str) -> str:
-    """The reason's own sentence for the stage (informal register), as the customer reads it."""
+    """The reason's own sentence for the stage, in the language's register (FORMAL_REGISTER), as
+    the customer reads it."""
     slot = next(iter(STAGE_SLOTS[stage].values()))
+    say = REASON_COPY[slug][slot]
     with translation.override(language):
-        return str(REASON_COPY[slug][slot].informal) % {"site": "Test Streaming"}
+        text = say.formal if formal_register(language) else say.informal
+        return str(text) % {"site": "Test Streaming"}
 
 
 def check_stage(
@@ -193,7 +197,7 @@ def test_nothing_to_claim_claims_nothing(make_customer, catalogue, slug, languag
                     expected=set(),
                 )
                 # A date already past, described as the future ("until", "hasta").
-                future = re.compile(rf"(?:until|hasta(?: el)?)\s+{re.escape(ended)}", re.I)
+                future = re.compile(rf"(?:until|hasta(?: el)?|jusqu.au)\s+{re.escape(ended)}", re.I)
                 if future.search(" ".join(rendered_text(rendered).split())):
                     problems.append(f"{slug}/{stage}/{language}: {ended} (past) said as future")
     assert problems == []
@@ -498,7 +502,8 @@ def test_the_admin_previews_every_stage_of_a_reason(superuser_client, catalogue,
     for stage in STAGES:
         assert f'id="gc-preview-{stage}-' in html, stage
     with translation.override(language):
-        heard = str(REASON_COPY["customer-service"]["heard"].informal)
+        say = REASON_COPY["customer-service"]["heard"]
+        heard = str(say.formal if formal_register(language) else say.informal)
     assert heard in html.replace("&#x27;", "'")
     assert 'id="gc-conditions"' in html
 

@@ -85,7 +85,7 @@ def test_start_creates_case_with_snapshot_event_and_signal(customer, catalogue):
     assert case.tenure_days == 400
     assert case.period_end == sub.current_period_end
     assert case.language == "es"
-    assert case.compliance_profile == "default"
+    assert case.compliance_profile == "us"  # called "default" before 0.2
     assert case.priority > 0
     assert kinds(case) == [EventKind.STARTED]
     assert [c["case"] for c in sent] == [case]

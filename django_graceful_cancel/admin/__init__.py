@@ -10,5 +10,7 @@ from . import (  # noqa: F401  (registers the model admins)
     declarations,
     desk,
     fulfilment,
+    reach,
     webhooks,
+    withdrawals,
 )

@@ -36,6 +36,7 @@ from ..models import (
     ExperimentAssignment,
     FulfilmentTask,
     OfferPresentation,
+    QuestionAnswer,
     Reason,
     SaveCheck,
     StaffNote,
@@ -43,6 +44,8 @@ from ..models import (
 from ..services import desk as desk_services
 from .actions import run_each
 from .dashboard import dashboard_view
+from .evidence import case_evidence_urls
+from .withdrawals import WithdrawalInline
 
 # --- filters -----------------------------------------------------------------------------------
 
@@ -205,6 +208,15 @@ class SaveCheckInline(ReadOnlyInline):
     fields = ("days", "still_active", "checked_at")
 
 
+class AnswerInline(ReadOnlyInline):
+    """The customer's answers to the reason's follow-up questions (services/questions.py):
+    staff read them; only the customer changes them, until the case closes."""
+
+    model = QuestionAnswer
+    fields = ("question_key", "kind", "choice", "score", "text", "updated_at")
+    verbose_name_plural = _("follow-up answers")
+
+
 def _followup_inlines() -> list[type[admin.options.InlineModelAdmin]]:
     """Follow-ups and call tasks of the follow-up outbox (issue 5), when installed."""
     from django.apps import apps
@@ -311,6 +323,8 @@ READONLY_FIELDS = (
     "survey_comment",
     "experiment",
     "compliance_profile",
+    "jurisdiction",
+    "jurisdiction_source",
     "created_at",
     "cancelled_at",
     "saved_at",
@@ -437,6 +451,8 @@ class CancellationCaseAdmin(admin.ModelAdmin):
                     ("created_at", "closed_at"),
                     ("cancelled_at", "saved_at", "reactivated_at"),
                     ("subscription_ref", "compliance_profile"),
+                    # Where the customer was for the law, and how that was found (issue 16).
+                    ("jurisdiction", "jurisdiction_source"),
                 ),
             },
         ),
@@ -445,7 +461,10 @@ class CancellationCaseAdmin(admin.ModelAdmin):
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
         return [
             OfferInline,
+            AnswerInline,
             FulfilmentInline,
+            # The refund a withdrawal calls for (admin/withdrawals.py).
+            WithdrawalInline,
             *_followup_inlines(),
             NoteInline,
             SaveCheckInline,
@@ -703,6 +722,8 @@ class CancellationCaseAdmin(admin.ModelAdmin):
                 wrap(self.erase_customer),
                 name="graceful_cancel_erase_customer",
             ),
+            # The case's evidence record: JSON download and printable page (admin/evidence.py).
+            *case_evidence_urls(self),
             *super().get_urls(),
         ]
 

@@ -32,7 +32,14 @@ from ..analytics import offer_cost_factors
 from ..catalogue.defaults import STAGES
 from ..catalogue.routes import is_routed
 from ..choices import CaseStatus
-from ..models import CancellationCase, FeedbackDelivery, MessageTemplate, Reason, RetentionOffer
+from ..models import (
+    CancellationCase,
+    FeedbackDelivery,
+    MessageTemplate,
+    Reason,
+    ReasonQuestion,
+    RetentionOffer,
+)
 from ..rendering import (
     PARTS,
     Finding,
@@ -196,8 +203,28 @@ def _language(request: HttpRequest) -> str:
     return active if active in codes else codes[0]
 
 
+class ReasonQuestionInline(admin.StackedInline):
+    """The reason's optional follow-up questions (docs/questions.md), edited on the reason.
+
+    ``translations`` holds each language's prompt and choice labels, as the reason's label does:
+    ``{"es": {"prompt": "...", "choices": {"budget": "..."}}}``. Staff see the answers on each
+    case; only the customer changes them.
+    """
+
+    model = ReasonQuestion
+    extra = 0
+    fields = (
+        ("key", "kind", "order", "is_active"),
+        "prompt",
+        "choices",
+        "max_length",
+        "translations",
+    )
+
+
 @admin.register(Reason)
 class ReasonAdmin(admin.ModelAdmin):
+    inlines = [ReasonQuestionInline]
     list_display = (
         "label",
         "slug",

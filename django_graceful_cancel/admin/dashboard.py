@@ -22,6 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import analytics
 from ..conf import app_settings
+from ..services import winback
+from .revenue import revenue_section
 
 #: Follow-up funnel stages as staff read them.
 FUNNEL_LABELS = {
@@ -97,11 +99,16 @@ def cached_dashboard(
     """``analytics.dashboard()`` through Django's default cache (``DASHBOARD_CACHE_SECONDS``)."""
     seconds = app_settings.DASHBOARD_CACHE_SECONDS
     if not seconds:
-        return analytics.dashboard(start, end)
+        return {**analytics.dashboard(start, end), "winback": winback.figures(start, end)}
     key = f"graceful_cancel:dashboard:{get_language()}:{start.isoformat()}:{end.isoformat()}"
     data = None if refresh else cache.get(key)
     if data is None:
-        data = {**analytics.dashboard(start, end), "computed_at": timezone.now().isoformat()}
+        data = {
+            **analytics.dashboard(start, end),
+            # Returns and win-back lift (docs/returns.md), next to the other figures.
+            "winback": winback.figures(start, end),
+            "computed_at": timezone.now().isoformat(),
+        }
         cache.set(key, data, seconds)
     return data
 
@@ -130,6 +137,8 @@ def dashboard_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
         if data.get("computed_at")
         else None,
         "charts": charts(data),
+        # Revenue on every reason, with its cohort filter (admin/revenue.py).
+        "mrr": revenue_section(request, start, end),
         "funnel": [
             {**stage, "label": FUNNEL_LABELS.get(stage["stage"], stage["stage"])}
             for stage in (data["follow_ups"] or {}).get("stages", [])

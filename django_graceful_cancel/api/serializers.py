@@ -24,16 +24,17 @@ from rest_framework.exceptions import ErrorDetail
 from ..choices import (
     CaseStatus,
     Channel,
-    ComplianceProfile,
     EffectiveMode,
     OfferKind,
     OfferOutcome,
+    QuestionKind,
     ReasonCategory,
 )
 from ..compliance import rules_for
 from ..exceptions import InvalidInput
-from ..models import CancellationCase, OfferPresentation, Reason
-from ..services import flow
+from ..models import CancellationCase, OfferPresentation, Reason, ReasonQuestion
+from ..models.questions import active_questions
+from ..services import flow, questions
 from .schema import PhoneNumberField, extend_schema_field
 
 logger = logging.getLogger("django_graceful_cancel")
@@ -164,6 +165,17 @@ class RecordReasonSerializer(StrictSerializer):
         default=False,
         help_text=_("The customer agrees to follow-up messages."),
     )
+    answers = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text=_(
+            'Answers to the chosen reason\'s follow-up questions (GET reasons/, "questions"), '
+            "by question key: a choice's key, a whole number from 0 to 10, or text of at most "
+            "the question's max_length characters; null or empty clears an answer, a question "
+            "left out keeps its answer. All optional. An error names the field "
+            '"answers.<key>".'
+        ),
+    )
     contact_phone = PhoneNumberField(
         max_length=flow.PHONE_MAX_LENGTH,
         required=False,
@@ -262,9 +274,47 @@ class SummaryQuerySerializer(QuerySerializer):
     end = serializers.DateTimeField(
         required=False, help_text=_("Count cases started before this time (ISO 8601).")
     )
+    # The cohort of the revenue figures ("mrr"); the service checks the values
+    # (services/revenue.py: parse_cohort).
+    plan = serializers.CharField(
+        required=False, help_text=_('Revenue figures for this plan only ("none": no plan).')
+    )
+    tenure = serializers.CharField(
+        required=False,
+        help_text=_('Revenue figures for one tenure band: 0-3m, 3-12m, 1-2y, 2y+ or "none".'),
+    )
+    signup_month = serializers.CharField(
+        required=False,
+        help_text=_('Revenue figures for subscriptions started that month (YYYY-MM, or "none").'),
+    )
 
 
 # --- output ------------------------------------------------------------------------------------
+
+
+class QuestionChoiceSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text=_("Stable key: send it as the answer."))
+    # The API's "label" field shadows Field.label (the field's own label) on the class.
+    label = serializers.CharField(help_text=_("In the request's language."))  # type: ignore[assignment]
+
+
+class QuestionSerializer(serializers.Serializer):
+    """One optional follow-up question of a reason (docs/questions.md)."""
+
+    key = serializers.CharField(help_text=_("Stable key of the question: the key in answers."))
+    kind = serializers.ChoiceField(
+        choices=QuestionKind.choices,
+        help_text=_('"choice": one of choices; "likelihood": 0 to 10; "text": short text.'),
+    )
+    prompt = serializers.CharField(source="localized_prompt")
+    choices = serializers.SerializerMethodField()
+    max_length = serializers.IntegerField(
+        help_text=_("Longest answer of a text question, in characters.")
+    )
+
+    @extend_schema_field(QuestionChoiceSerializer(many=True))
+    def get_choices(self, question: ReasonQuestion) -> list[dict[str, str]]:
+        return [{"key": key, "label": label} for key, label in question.localized_choices()]
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -273,6 +323,13 @@ class ReasonSerializer(serializers.Serializer):
     label = serializers.CharField(source="localized_label")  # type: ignore[assignment]
     category = serializers.ChoiceField(choices=ReasonCategory.choices)
     follow_up_question = serializers.CharField(source="localized_follow_up_question")
+    questions = serializers.SerializerMethodField()
+
+    @extend_schema_field(QuestionSerializer(many=True))
+    def get_questions(self, reason: Reason) -> list[dict[str, Any]]:
+        """The reason's follow-up questions, from the cached catalogue (no query). Asked only
+        where the case's rules allow (``rules.questions``)."""
+        return list(QuestionSerializer(active_questions(reason.pk), many=True).data)
 
 
 class FulfilmentSerializer(serializers.Serializer):
@@ -359,10 +416,20 @@ class OfferSerializer(serializers.Serializer):
 class RulesSerializer(serializers.Serializer):
     """The compliance rules the case's flow obeys (``compliance.rules_for``; docs/compliance.md)."""
 
-    profile = serializers.ChoiceField(
-        choices=ComplianceProfile.choices, help_text=_("The compliance profile of the case.")
+    profile = serializers.CharField(
+        help_text=_(
+            'The compliance profile: "us", "us-mn", "de", "fr", "eu" or one of the site\'s own.'
+        )
     )
-    offers = serializers.BooleanField(help_text=_("Whether a retention offer may be shown."))
+    offers = serializers.BooleanField(
+        help_text=_("Whether a retention offer may be shown before the cancellation is confirmed.")
+    )
+    offer_after_confirm = serializers.BooleanField(
+        help_text=_(
+            "Whether, once the cancellation is confirmed, the customer may be asked if they want "
+            "to hear one offer (POST hear-offer/); accepting it reactivates the subscription."
+        )
+    )
     survey_first = serializers.BooleanField(
         help_text=_(
             "Whether the reason survey is asked next to the cancel button (true) or only as an "
@@ -373,19 +440,44 @@ class RulesSerializer(serializers.Serializer):
         help_text=_('Whether the no-login "cancel contracts here" page is available.')
     )
     heading = serializers.CharField(
-        help_text=_("The heading of the first step and of the button leading to it, translated.")
+        help_text=_(
+            "The heading of the first step and the label of the button leading to it, "
+            'translated; where the law words it, its words ("Verträge hier kündigen").'
+        )
+    )
+    confirm_label = serializers.CharField(
+        help_text=_(
+            'The label of the button that confirms the cancellation, translated ("jetzt '
+            'kündigen" under de).'
+        )
+    )
+    statutory_labels = serializers.BooleanField(
+        help_text=_("Whether both labels are the law's words: show them exactly, and nothing else.")
+    )
+    withdrawal_function = serializers.BooleanField(
+        help_text=_("Whether the statutory withdrawal function is offered while its period runs.")
+    )
+    legal_reference = serializers.CharField(help_text=_("The law the profile follows."))
+    questions = serializers.BooleanField(
+        help_text=_("Whether the reason's follow-up questions may be asked (answers).")
     )
 
 
 def rules_data(profile: str | None) -> dict[str, Any]:
-    """``RulesSerializer``'s data for ``profile`` (the configured one when None)."""
+    """``RulesSerializer``'s data for ``profile`` (the site's fallback profile when None)."""
     rules = rules_for(profile)
     return {
         "profile": rules.profile,
-        "offers": rules.offers,
+        "offers": rules.offers_before_confirm,
+        "offer_after_confirm": rules.offer_after_confirm,
         "survey_first": rules.survey_first,
         "declaration_page": rules.declaration_page,
         "heading": str(rules.heading),
+        "confirm_label": str(rules.confirm_label),
+        "statutory_labels": rules.statutory_labels,
+        "withdrawal_function": rules.withdrawal_function,
+        "legal_reference": rules.legal_reference,
+        "questions": rules.questions,
     }
 
 
@@ -404,6 +496,13 @@ class CaseSummarySerializer(serializers.Serializer):
     effective_at = serializers.DateTimeField(allow_null=True)
     can_reactivate = serializers.BooleanField()
     rules = serializers.SerializerMethodField()
+    jurisdiction = serializers.CharField(
+        help_text=_('Where the customer was for the law when the case started ("DE", "US-MN"); '
+                    "empty when unknown.")
+    )  # fmt: skip
+    jurisdiction_source = serializers.CharField(
+        help_text=_('Where the jurisdiction came from: "billing", "header", "default" or empty.')
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -425,6 +524,20 @@ class CaseSerializer(CaseSummarySerializer):
     """A case with the reason-specific message the flow shows next."""
 
     message = serializers.SerializerMethodField()
+    answers = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        serializers.DictField(
+            child=serializers.JSONField(),
+            help_text=_(
+                "The customer's answers to the reason's follow-up questions, by question key "
+                "(a choice's key, a number from 0 to 10, or text)."
+            ),
+        )
+    )
+    def get_answers(self, case: CancellationCase) -> dict[str, Any]:
+        """No query when the reason has no questions; one otherwise."""
+        return dict(questions.current_answers(case))
 
     @extend_schema_field(
         serializers.CharField(
@@ -478,3 +591,9 @@ class SummarySerializer(serializers.Serializer):
         allow_null=True, help_text=_("Saved over decided cases; null when none was decided.")
     )
     offers = OffersSummarySerializer()
+    mrr = serializers.DictField(
+        help_text=_(
+            "Monthly recurring revenue on every reason, answer, root cause, path and cohort, "
+            "per currency (services/revenue.py: figures)."
+        )
+    )

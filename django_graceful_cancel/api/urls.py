@@ -11,7 +11,7 @@ case-accept-offer, ...), ``analytics/summary/`` (analytics-summary) and ``schema
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import views, withdrawals
 
 app_name = "graceful_cancel_api"
 
@@ -23,6 +23,8 @@ urlpatterns: list = [
     path("rules/", views.RulesView.as_view(), name="rules"),
     *router.urls,
     path("analytics/summary/", views.AnalyticsSummaryView.as_view(), name="analytics-summary"),
+    # The withdrawal function (CRD art. 11a; api/withdrawals.py).
+    path("withdrawal/", withdrawals.WithdrawalView.as_view(), name="withdrawal"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     # Last: any other path under cases/ (a reference holding an encoded "/", a typo in an
     # action) answers the API's JSON 404 rather than the site's HTML page. Limited to cases/ so

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from django.db import models
 from django.db.models import QuerySet
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -44,8 +45,9 @@ from ..exceptions import (
     OfferNotApplicable,
     UnknownReason,
 )
+from ..jurisdiction import resolve_jurisdiction, rules_for_request
 from ..models import CancellationCase, Reason
-from ..services import flow
+from ..services import flow, revenue
 from .idempotency import idempotent
 from .parsers import JSONParser
 from .permissions import CanViewAllCases, IsCustomer, can_view_all_cases
@@ -142,6 +144,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 # --- base --------------------------------------------------------------------------------------
 
+#: ``_respond`` was not told the case's offer presentation.
+_UNKNOWN = object()
+
 
 class CasePagination(PageNumberPagination):
     page_size = 25
@@ -207,7 +212,9 @@ class RulesView(GracefulCancelAPIView):
     a case carries the rules it started under in its own ``rules``."""
 
     def get(self, request: Request) -> Response:
-        return Response(rules_data(None))
+        # The customer's own profile (jurisdiction.py: billing address, the CDN's country
+        # header, the site's default), as the first page would show it.
+        return Response(rules_data(rules_for_request(request).profile))
 
 
 # --- cases -------------------------------------------------------------------------------------
@@ -244,7 +251,8 @@ _CASE_RESPONSE = {200: CaseSerializer}
     ),
     accept_offer=extend_schema(
         tags=["cases"],
-        summary="Accept the offer shown; the case is saved",
+        summary="Accept the offer shown; the case is saved (once cancelled, under us-mn: the "
+        "subscription is reactivated with it)",
         request=EmptySerializer,
         responses=_CASE_RESPONSE,
     ),
@@ -263,6 +271,13 @@ _CASE_RESPONSE = {200: CaseSerializer}
     reactivate=extend_schema(
         tags=["cases"],
         summary="Undo a cancellation that has not taken effect yet",
+        request=EmptySerializer,
+        responses=_CASE_RESPONSE,
+    ),
+    hear_offer=extend_schema(
+        tags=["cases"],
+        summary="Once cancelled, where rules.offer_after_confirm (us-mn): the customer said yes "
+        "to hearing one offer; present it",
         request=EmptySerializer,
         responses=_CASE_RESPONSE,
     ),
@@ -298,8 +313,26 @@ class CaseViewSet(GracefulCancelAPIView, viewsets.GenericViewSet):
             return queryset
         return queryset.filter(customer=user)
 
-    def _respond(self, case: CancellationCase, status_code: int = status.HTTP_200_OK) -> Response:
-        case = self._base_queryset().get(pk=case.pk)
+    def _respond(
+        self,
+        case: CancellationCase,
+        status_code: int = status.HTTP_200_OK,
+        *,
+        presentation: Any = _UNKNOWN,
+    ) -> Response:
+        # The service hands back the instance it changed, with its reason and presentation
+        # (``lock_case`` reads them with the lock): answer from it rather than reading the case
+        # again (issue 19). Only what it does not know is read.
+        if presentation is not _UNKNOWN:
+            CancellationCase.offer_presentation.related.set_cached_value(case, presentation)
+        user = self.request.user
+        if isinstance(user, models.Model) and case.customer_id == user.pk:
+            CancellationCase.customer.field.set_cached_value(case, user)
+        known = CancellationCase.offer_presentation.related.is_cached(case) and (
+            case.reason_id is None or CancellationCase.reason.field.is_cached(case)
+        )
+        if not known or not CancellationCase.customer.field.is_cached(case):
+            case = self._base_queryset().get(pk=case.pk)
         return Response(
             CaseSerializer(case, context=self.get_serializer_context()).data, status=status_code
         )
@@ -334,17 +367,23 @@ class CaseViewSet(GracefulCancelAPIView, viewsets.GenericViewSet):
             request.user,
             language=data.get("language"),
             time_zone=data.get("time_zone", ""),
+            # Where the customer is for the law decides the case's profile (docs/compliance.md).
+            jurisdiction=resolve_jurisdiction(request.user, request),
             actor=request.user,
         )
-        return self._respond(case, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        if created:
+            # A new case has no offer yet.
+            return self._respond(case, status.HTTP_201_CREATED, presentation=None)
+        return self._respond(case)
 
     @action(detail=True, methods=["post"], url_path="reason")
     @idempotent
     def reason(self, request: Request, reference: str | None = None) -> Response:
         case = self.get_object()
         data = self.validated(RecordReasonSerializer, request.data, case=case)
-        case, _presentation = flow.submit_reason(case, data["answer"], actor=request.user)
-        return self._respond(case)
+        case, presentation = flow.submit_reason(case, data["answer"], actor=request.user)
+        # ``present_offer`` returns the case's one presentation, or None when it has none.
+        return self._respond(case, presentation=presentation)
 
     @action(detail=True, methods=["post"], url_path="accept-offer")
     @idempotent
@@ -367,6 +406,14 @@ class CaseViewSet(GracefulCancelAPIView, viewsets.GenericViewSet):
         data = self.validated(ConfirmSerializer, request.data)
         case = flow.confirm_cancellation(case, effective=data.get("effective"), actor=request.user)
         return self._respond(case)
+
+    @action(detail=True, methods=["post"], url_path="hear-offer")
+    @idempotent
+    def hear_offer(self, request: Request, reference: str | None = None) -> Response:
+        case = self.get_object()
+        self.validated(EmptySerializer, request.data)
+        presentation = flow.hear_offer(case, actor=request.user)
+        return self._respond(case, presentation=presentation)
 
     @action(detail=True, methods=["post"], url_path="reactivate")
     @idempotent
@@ -393,8 +440,17 @@ class AnalyticsSummaryView(GracefulCancelAPIView):
     )
     def get(self, request: Request) -> Response:
         query = self.validated(SummaryQuerySerializer, request.query_params)
-        # The summary is returned as analytics.py builds it, so figures added there appear here.
-        return Response(analytics.summary(query.get("start"), query.get("end")))
+        cohort = revenue.parse_cohort(
+            query.get("plan"), query.get("tenure"), query.get("signup_month")
+        )
+        # The summary is returned as analytics.py builds it, so figures added there appear here;
+        # "mrr" is the revenue on every reason (services/revenue.py).
+        return Response(
+            {
+                **analytics.summary(query.get("start"), query.get("end")),
+                "mrr": revenue.figures(query.get("start"), query.get("end"), cohort),
+            }
+        )
 
 
 # --- schema and unknown paths ------------------------------------------------------------------

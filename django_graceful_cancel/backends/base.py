@@ -70,6 +70,11 @@ class SubscriptionInfo:
     #: The subscription is already set to end (its renewal is stopped): a second cancellation is
     #: refused as "already cancelled".
     cancel_at_period_end: bool = False
+    #: The billing address's country (ISO 3166-1 alpha-2, "DE"), or "" when the backend does not
+    #: know it: the first thing the jurisdiction resolver reads (jurisdiction.py).
+    country: str = ""
+    #: The billing address's state or province ("MN", "US-MN" or "Minnesota"), or "".
+    region: str = ""
     #: Anything else the backend wants to keep (Stripe: ``status``, ``item_id``, ``customer``).
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -94,6 +99,15 @@ class Capabilities:
     #: A cancellation stops the renewal: nothing charges the customer again. A backend without it
     #: cannot be used (the model backend's check says ``graceful_cancel.E010``).
     stop_renewal: bool = True
+    #: It can resume a pause it applied before its end and extend it (``resume_pause``,
+    #: ``extend_pause``): the pause reminder offers "resume now" and "extend" only then.
+    pause_lifecycle: bool = False
+    #: It can subscribe a former customer again after the subscription ended (``resubscribe``,
+    #: ``resubscribe_quote``): the come-back link is offered only then (docs/returns.md).
+    resubscribe: bool = False
+    #: Offer kinds ``resubscribe`` applies to the new subscription (a win-back offer such as a
+    #: first month at a lower price); a win-back message carries no other kind.
+    resubscribe_offer_kinds: frozenset[str] = frozenset()
 
     def applies(self, kind: str) -> bool:
         return kind in self.offer_kinds
@@ -110,12 +124,23 @@ class BaseSubscriptionBackend(Configurable):
     #: cannot (a model with no field to remember it) cancel at once, and the case says so.
     supports_period_end_cancel: bool = True
 
+    #: Whether ``resume_pause`` and ``extend_pause`` are implemented (docs/pause.md).
+    supports_pause_lifecycle: bool = False
+
+    #: Whether ``resubscribe_quote`` and ``resubscribe`` are implemented (docs/returns.md), and
+    #: the offer kinds ``resubscribe`` applies to the new subscription.
+    supports_resubscribe: bool = False
+    resubscribe_offers: ClassVar[frozenset[str]] = frozenset()
+
     def capabilities(self) -> Capabilities:
-        """What this backend can do, as configured; the default reads ``applies_offers`` and
-        ``supports_period_end_cancel``."""
+        """What this backend can do, as configured; the default reads ``applies_offers``,
+        ``supports_period_end_cancel`` and ``supports_pause_lifecycle``."""
         return Capabilities(
             offer_kinds=frozenset(self.applies_offers),
             cancel_at_period_end=bool(self.supports_period_end_cancel),
+            pause_lifecycle=bool(self.supports_pause_lifecycle),
+            resubscribe=bool(self.supports_resubscribe),
+            resubscribe_offer_kinds=frozenset(self.resubscribe_offers),
         )
 
     def can_apply(self, offer: RetentionOffer) -> bool:
@@ -157,3 +182,93 @@ class BaseSubscriptionBackend(Configurable):
         pages read are listed in docs/backends.md ("What apply_offer returns").
         """
         return {"kind": offer.kind, "applied_by": "signal"}
+
+    # --- pauses (docs/pause.md) ---------------------------------------------------------------
+    # Called by services.pauses inside the transaction that records the change; ``pause`` is the
+    # ``models.Pause`` (its ``ends_at`` is still the old end). Return what was done (kept in the
+    # timeline event); raise ``BackendError`` to refuse.
+
+    def resume_pause(self, reference: str, *, case: CancellationCase, pause: Any) -> dict[str, Any]:
+        """The customer resumes before the pause ends: billing starts again now."""
+        raise NotImplementedError
+
+    def extend_pause(
+        self, reference: str, *, case: CancellationCase, pause: Any, ends_at: datetime
+    ) -> dict[str, Any]:
+        """Move the end of the running pause to ``ends_at`` (later than ``pause.ends_at``)."""
+        raise NotImplementedError
+
+    def finish_pause(self, reference: str, *, case: CancellationCase, pause: Any) -> dict[str, Any]:
+        """The pause reached its end (the sweep calls this once): resume where the provider does
+        not do it by itself. The default does nothing: the period end already moved."""
+        return {}
+
+    # --- returns (docs/returns.md) ------------------------------------------------------------
+    # A former customer comes back after the subscription ended. ``resubscribe_quote`` reads only
+    # and says exactly what the confirmation page shows; ``resubscribe`` is called once the
+    # customer confirmed, inside the transaction that records the return, with a key the backend
+    # passes to the provider so a retry never subscribes twice.
+
+    def resubscribe_quote(
+        self, case: CancellationCase, *, offer: RetentionOffer | None = None
+    ) -> ResubscribeQuote | None:
+        """What coming back costs for ``case``'s customer (the plan they left, at today's price),
+        with ``offer`` applied; None when they cannot come back this way (no plan, no customer at
+        the provider). Reads only."""
+        raise NotImplementedError
+
+    def resubscribe(
+        self,
+        case: CancellationCase,
+        *,
+        quote: ResubscribeQuote,
+        offer: RetentionOffer | None,
+        idempotency_key: str,
+        return_url: str,
+    ) -> ResubscribeResult:
+        """Subscribe the customer again as ``quote`` says. Return the new subscription
+        (``method="subscription"`` or ``"hook"``), or a page the customer must complete
+        (``"checkout"``, ``"redirect"``: ``redirect_url``), to which the provider sends them back
+        at ``return_url``. Raise ``BackendError`` to refuse."""
+        raise NotImplementedError
+
+    def resubscribe_completed(self, case: CancellationCase, checkout_ref: str) -> str | None:
+        """For a ``"checkout"`` return: the new subscription's reference once the customer has
+        completed the checkout ``checkout_ref``, else None (not paid yet). Reads only."""
+        return None
+
+
+@dataclass(frozen=True)
+class ResubscribeQuote:
+    """What the come-back confirmation page says will be charged, and when."""
+
+    #: The plan the customer would have again, as they know it, and its code.
+    plan: str
+    plan_code: str
+    #: The regular price per ``interval``, in ``currency`` (ISO 4217).
+    amount: Decimal
+    currency: str
+    interval: str
+    #: When the first charge happens (aware; "now" for a subscription that starts at once).
+    first_charge_at: datetime
+    #: The first charge with the win-back offer, or None without one.
+    offer_amount: Decimal | None = None
+    #: How many charges the offer price lasts (1: the first only).
+    offer_periods: int = 1
+    #: The customer has no saved payment method: they complete a checkout page instead.
+    needs_checkout: bool = False
+    #: Anything the backend keeps for ``resubscribe`` (Stripe: the price and customer ids).
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class ResubscribeResult:
+    """What ``resubscribe`` did (``choices.ReturnMethod`` values)."""
+
+    method: str
+    #: The new subscription's reference ("" until a checkout is completed).
+    reference: str = ""
+    #: Where the customer goes next for ``"checkout"`` and ``"redirect"``.
+    redirect_url: str = ""
+    #: The checkout session, for ``resubscribe_completed``.
+    checkout_ref: str = ""

@@ -42,12 +42,21 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.db import models, transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from ..choices import OfferKind
 from ..conf import SETTINGS_NAME, Option, optional_str
 from ..exceptions import BackendError
-from .base import ACTIVE_STATUSES, BaseSubscriptionBackend, Capabilities, SubscriptionInfo
+from .base import (
+    ACTIVE_STATUSES,
+    BaseSubscriptionBackend,
+    Capabilities,
+    ResubscribeQuote,
+    ResubscribeResult,
+    SubscriptionInfo,
+)
 
 #: Defaults for ``GRACEFUL_CANCEL["SUBSCRIPTION_FIELDS"]``.
 DEFAULT_FIELDS: dict[str, str | None] = {
@@ -64,10 +73,14 @@ DEFAULT_FIELDS: dict[str, str | None] = {
     "auto_renew": None,
     "canceled_at": None,
     "paused_until": None,
+    # The billing country and region (jurisdiction.py): a field, a path ("user__profile__country")
+    # or a property at its end (computed however the site likes).
+    "country": None,
+    "region": None,
 }
 
 #: Keys the backend only reads: a field, or a property of the model at the end of the path.
-READ_ONLY_KEYS = frozenset({"price", "currency", "interval", "started_at"})
+READ_ONLY_KEYS = frozenset({"price", "currency", "interval", "started_at", "country", "region"})
 #: Keys used in database queries: they must be fields (a property cannot be filtered on).
 QUERIED_KEYS = frozenset({"customer", "status", "active"})
 #: Fields that remember a cancellation at the period end (any one of them is enough).
@@ -208,6 +221,20 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
         # The field of the plan model that an offer's "plan" parameter names (downgrade offers).
         "PLAN_LOOKUP_FIELD": Option(
             "code", valid=lambda v: isinstance(v, str) and bool(v), expected="a field name"
+        ),
+        # Returns (docs/returns.md): the dotted path of the site's hook that subscribes a former
+        # customer again, hook(case=..., quote=..., offer=..., idempotency_key=...) -> the new
+        # subscription's reference (it charges as the quote says; raise BackendError to refuse);
+        # or, without a hook, a URL name or path of the site's own sign-up page the customer is
+        # sent to. Neither: no come-back link is offered.
+        "RESUBSCRIBE_HOOK": Option(None, valid=optional_str, expected="None or a dotted path"),
+        "RESUBSCRIBE_URL": Option(None, valid=optional_str, expected="None or a URL name or path"),
+        # Offer kinds the hook applies to the new subscription (a win-back "discount" with a
+        # "percent_off" or a first-charge "price"); a win-back message carries no other kind.
+        "RESUBSCRIBE_OFFER_KINDS": Option(
+            [],
+            valid=lambda v: isinstance(v, (list, tuple)) and all(k in OfferKind.values for k in v),
+            expected="a list of offer kinds",
         ),
     }
 
@@ -386,6 +413,12 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
             cancel_now=bool(f["status"] or f["active"] or f["current_period_end"]),
             reactivate=defers,
             stop_renewal=defers or bool(f["status"]),
+            # A pause moved the period end: resuming early or extending moves it again.
+            pause_lifecycle=self.writable("current_period_end"),
+            resubscribe=bool(self.get_option("RESUBSCRIBE_HOOK") or self.resubscribe_url()),
+            resubscribe_offer_kinds=frozenset(self.get_option("RESUBSCRIBE_OFFER_KINDS") or [])
+            if self.get_option("RESUBSCRIBE_HOOK")
+            else frozenset(),
         )
 
     def path(self, key: str) -> FieldPath | None:
@@ -534,7 +567,12 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
             current_period_end=_as_datetime(self._read(instance, "current_period_end")),
             is_active=self._is_active(instance),
             cancel_at_period_end=self.renewal_stopped(instance),
+            country=self._read_text(instance, "country"),
+            region=self._read_text(instance, "region"),
         )
+
+    def _read_text(self, instance: models.Model, key: str) -> str:
+        return str(self._read(instance, key) or "")
 
     def get_active_subscription(self, customer: Any) -> SubscriptionInfo | None:
         customer_field = self.fields["customer"]
@@ -683,6 +721,71 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
                 self._resume_renewal_fields(instance, writes)
                 writes.save()
 
+    # --- returns (docs/returns.md) ------------------------------------------------------------
+
+    def resubscribe_url(self) -> str:
+        """``RESUBSCRIBE_URL`` as a path (a URL name is reversed), or ""."""
+        value = str(self.get_option("RESUBSCRIBE_URL") or "")
+        if not value:
+            return ""
+        try:
+            return reverse(value)
+        except NoReverseMatch:
+            return value
+
+    def resubscribe_quote(self, case: Any, *, offer: Any = None) -> ResubscribeQuote | None:
+        """The ended subscription's plan and price (read again from the row, else the case's
+        snapshot), charged from now; None when no price is known."""
+        try:
+            info = self.get_subscription(case.subscription_ref) if case.subscription_ref else None
+        except BackendError:
+            info = None
+        price = info.price if info and info.price is not None else case.price
+        if price is None:
+            return None
+        currency = (info.currency if info else "") or case.currency
+        offer_amount = discounted_price(offer, Decimal(price)) if offer is not None else None
+        return ResubscribeQuote(
+            plan=(info.plan if info else "") or case.plan,
+            plan_code=(info.plan_code if info else "") or case.plan_code,
+            amount=Decimal(price),
+            currency=currency,
+            interval=(info.interval if info else "") or case.billing_interval,
+            first_charge_at=timezone.now(),
+            offer_amount=offer_amount,
+            offer_periods=int((offer.parameters or {}).get("duration_months") or 1) if offer else 1,
+        )
+
+    def resubscribe(
+        self,
+        case: Any,
+        *,
+        quote: ResubscribeQuote,
+        offer: Any,
+        idempotency_key: str,
+        return_url: str,
+    ) -> ResubscribeResult:
+        """``RESUBSCRIBE_HOOK`` subscribes them (in the caller's transaction); else the customer
+        goes to ``RESUBSCRIBE_URL`` (``?case=<reference>``), and the site calls
+        ``services.complete_return`` once they signed up."""
+        hook = self.get_option("RESUBSCRIBE_HOOK")
+        if hook:
+            reference = import_string(hook)(
+                case=case, quote=quote, offer=offer, idempotency_key=idempotency_key
+            )
+            return ResubscribeResult(method="hook", reference=str(reference or ""))
+        url = self.resubscribe_url()
+        if not url:
+            raise BackendError(
+                "The model backend has no RESUBSCRIBE_HOOK nor RESUBSCRIBE_URL.",
+                code="resubscribe_unavailable",
+                transient=False,
+            )
+        separator = "&" if "?" in url else "?"
+        return ResubscribeResult(
+            method="redirect", redirect_url=f"{url}{separator}case={case.reference}"
+        )
+
     # --- offers ------------------------------------------------------------------------------
 
     @staticmethod
@@ -738,6 +841,48 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
             self._set(instance, "paused_until", until, writes, missing_ok=True)
             result["paused_until"] = until.isoformat()
         return result
+
+    # --- pauses (docs/pause.md) ---------------------------------------------------------------
+
+    def _move_pause(
+        self, reference: str, shift: dt.timedelta, paused_until: dt.datetime | None
+    ) -> dict[str, Any]:
+        """Move the period end by ``shift`` and write ``paused_until`` (None clears it)."""
+        with transaction.atomic():
+            instance = self._locked(reference)
+            end = _as_datetime(self._read(instance, "current_period_end"))
+            if end is None or not self.writable("current_period_end"):
+                raise BackendError(
+                    "No period end to move for this pause.",
+                    code="pause_not_applicable",
+                    transient=False,
+                )
+            writes = _Writes()
+            new_end = end + shift
+            self._set(instance, "current_period_end", new_end, writes)
+            self._set(instance, "paused_until", paused_until, writes, missing_ok=True)
+            writes.save()
+            return {"current_period_end": new_end.isoformat()}
+
+    def resume_pause(self, reference: str, *, case: Any, pause: Any) -> dict[str, Any]:
+        """The pause moved the period end by its length: resuming early gives back the days not
+        used, so the next charge comes that much sooner."""
+        unused = max(pause.ends_at - timezone.now(), dt.timedelta(0))
+        return self._move_pause(reference, -unused, None)
+
+    def extend_pause(
+        self, reference: str, *, case: Any, pause: Any, ends_at: dt.datetime
+    ) -> dict[str, Any]:
+        return self._move_pause(reference, ends_at - pause.ends_at, ends_at)
+
+    def finish_pause(self, reference: str, *, case: Any, pause: Any) -> dict[str, Any]:
+        """The period end already counts the pause: only ``paused_until`` is cleared."""
+        with transaction.atomic():
+            instance = self._locked(reference)
+            writes = _Writes()
+            self._set(instance, "paused_until", None, writes, missing_ok=True)
+            writes.save()
+        return {}
 
     def _downgrade_target(self, params: dict[str, Any]) -> tuple[Any, Decimal | None]:
         """The plan a downgrade offer moves to (a plan row, or a plain value) and the price to
@@ -883,6 +1028,25 @@ def _missing_price() -> Decimal:
     raise BackendError(
         'the subscription keeps its own price: give the offer a "price" parameter, or the plan a '
         '"price"',
+        code="offer_not_applicable",
+        transient=False,
+    )
+
+
+def discounted_price(offer: Any, amount: Decimal) -> Decimal:
+    """A win-back discount's first charge: its ``"price"``, else ``amount`` less its
+    ``"percent_off"``; a permanent ``BackendError`` when it names neither."""
+    params = offer.parameters if isinstance(offer.parameters, dict) else {}
+    try:
+        if params.get("price") not in (None, ""):
+            return Decimal(str(params["price"])).quantize(Decimal("0.01"))
+        if params.get("percent_off") not in (None, ""):
+            off = Decimal(str(params["percent_off"]))
+            return (amount * (Decimal(100) - off) / Decimal(100)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        pass
+    raise BackendError(
+        'a win-back discount needs a "price" or a "percent_off"',
         code="offer_not_applicable",
         transient=False,
     )

@@ -2,7 +2,7 @@
 
 **Reasons and offers** are loaded by ``manage.py graceful_cancel_load_catalogue``. Their labels are
 plain data (not gettext strings) because they become database rows that staff edit; each row
-carries its Spanish text in ``translations``.
+carries its Spanish, German and French text in ``translations``.
 
 **Message copy** is code: gettext strings the message templates show (docs/messages.md).
 ``REASON_COPY`` holds, per reason slug, the sentences written for that reason, by slot:
@@ -65,6 +65,14 @@ REASONS: list[dict[str, Any]] = [
             "label": "Cuesta demasiado para lo que recibo",
             "follow_up_question": "¿Qué precio te parecería justo?",
         },
+        "de": {
+            "label": "Es kostet zu viel für das, was ich bekomme",
+            "follow_up_question": "Welcher Preis wäre für Sie fair?",
+        },
+        "fr": {
+            "label": "Le prix est trop élevé pour ce que je reçois",
+            "follow_up_question": "Quel prix vous semblerait juste ?",
+        },
     },
     {
         "slug": "quality",
@@ -74,6 +82,14 @@ REASONS: list[dict[str, Any]] = [
         "es": {
             "label": "La calidad del producto o del servicio no es suficiente",
             "follow_up_question": "¿Qué no funcionó como debería?",
+        },
+        "de": {
+            "label": "Die Qualität des Produkts oder Service reicht nicht aus",
+            "follow_up_question": "Was hat nicht so funktioniert, wie es sollte?",
+        },
+        "fr": {
+            "label": "La qualité du produit ou du service est insuffisante",
+            "follow_up_question": "Quel aspect ne fonctionnait pas comme prévu ?",
         },
     },
     {
@@ -85,6 +101,14 @@ REASONS: list[dict[str, Any]] = [
             "label": "El servicio de atención al cliente no me ayudó",
             "follow_up_question": "¿Qué problema quedó sin resolver?",
         },
+        "de": {
+            "label": "Der Kundenservice hat mir nicht geholfen",
+            "follow_up_question": "Welches Problem ist ungelöst geblieben?",
+        },
+        "fr": {
+            "label": "Le service client ne résolvait pas mes problèmes",
+            "follow_up_question": "Quel problème est resté sans solution ?",
+        },
     },
     {
         "slug": "missing-features",
@@ -94,6 +118,15 @@ REASONS: list[dict[str, Any]] = [
         "es": {
             "label": "El producto no avanza: le faltan funciones que necesito",
             "follow_up_question": "¿Qué función te habría hecho quedarte?",
+        },
+        "de": {
+            "label": "Das Produkt entwickelt sich nicht weiter: Mir fehlen Funktionen, die ich "
+            "brauche",
+            "follow_up_question": "Welche Funktion hätte Sie zum Bleiben bewegt?",
+        },
+        "fr": {
+            "label": "Le produit stagne : il me manque des fonctionnalités essentielles",
+            "follow_up_question": "Quelle fonctionnalité vous aurait fait rester ?",
         },
     },
     {
@@ -105,6 +138,14 @@ REASONS: list[dict[str, Any]] = [
             "label": "La comunicación fue mala o poco transparente",
             "follow_up_question": "¿Qué deberíamos haberte contado?",
         },
+        "de": {
+            "label": "Die Kommunikation war schlecht oder nicht transparent",
+            "follow_up_question": "Was hätten wir Ihnen sagen sollen?",
+        },
+        "fr": {
+            "label": "La communication était insuffisante ou peu transparente",
+            "follow_up_question": "Quelle information vous a manqué ?",
+        },
     },
     {
         "slug": "unmet-expectations",
@@ -115,12 +156,22 @@ REASONS: list[dict[str, Any]] = [
             "label": "No cumplió mis expectativas",
             "follow_up_question": "¿Qué esperabas que no recibiste?",
         },
+        "de": {
+            "label": "Es hat meine Erwartungen nicht erfüllt",
+            "follow_up_question": "Was haben Sie erwartet und nicht bekommen?",
+        },
+        "fr": {
+            "label": "Le service était en deçà de mes attentes",
+            "follow_up_question": "Quelles attentes sont restées sans réponse ?",
+        },
     },
     {
         "slug": "no-longer-needed",
         "category": "circumstances",
         "label": "I no longer need it",
         "es": {"label": "Ya no lo necesito"},
+        "de": {"label": "Ich brauche es nicht mehr"},
+        "fr": {"label": "Ce service ne me sert plus"},
     },
     {
         "slug": "competitor",
@@ -131,12 +182,22 @@ REASONS: list[dict[str, Any]] = [
             "label": "Me cambio a otro proveedor",
             "follow_up_question": "¿Qué ofrece el otro proveedor que nosotros no?",
         },
+        "de": {
+            "label": "Ich wechsle zu einem anderen Anbieter",
+            "follow_up_question": "Was bietet der andere Anbieter, was wir nicht bieten?",
+        },
+        "fr": {
+            "label": "Je passe chez un autre prestataire",
+            "follow_up_question": "Que propose cet autre prestataire que nous ne proposons pas ?",
+        },
     },
     {
         "slug": "temporary",
         "category": "circumstances",
         "label": "I only need a break for a while",
         "es": {"label": "Solo necesito un descanso por un tiempo"},
+        "de": {"label": "Ich brauche nur eine Zeit lang eine Pause"},
+        "fr": {"label": "Je veux juste faire une pause pendant quelque temps"},
     },
     {
         "slug": "technical-problems",
@@ -147,6 +208,14 @@ REASONS: list[dict[str, Any]] = [
             "label": "Los problemas técnicos me lo impidieron",
             "follow_up_question": "¿Qué falló?",
         },
+        "de": {
+            "label": "Technische Probleme standen mir im Weg",
+            "follow_up_question": "Was ist schiefgelaufen?",
+        },
+        "fr": {
+            "label": "Des problèmes techniques me gênaient",
+            "follow_up_question": "Quel problème avez-vous rencontré ?",
+        },
     },
     {
         "slug": "business-closed",
@@ -154,6 +223,8 @@ REASONS: list[dict[str, Any]] = [
         "label": "My business is closing",
         "offer_allowed": False,
         "es": {"label": "Mi negocio cierra"},
+        "de": {"label": "Ich gebe mein Geschäft auf"},
+        "fr": {"label": "Mon entreprise ferme ses portes"},
     },
     {
         "slug": "other",
@@ -164,8 +235,159 @@ REASONS: list[dict[str, Any]] = [
             "label": "Otro motivo",
             "follow_up_question": "Cuéntanoslo con tus palabras, si quieres.",
         },
+        "de": {
+            "label": "Etwas anderes",
+            "follow_up_question": "Erzählen Sie es uns gern mit Ihren Worten.",
+        },
+        "fr": {
+            "label": "Autre chose",
+            "follow_up_question": "Dites-le-nous avec vos propres mots, si vous le souhaitez.",
+        },
     },
 ]
+
+#: Follow-up questions shipped for some reasons (reason slug -> questions in order), loaded with
+#: the reasons (``ReasonQuestion``). A question's ``key`` and its choices' keys are stable: the
+#: figures and exports use them. Each language holds ``prompt`` and the choices' labels by key.
+QUESTIONS: dict[str, list[dict[str, Any]]] = {
+    "price": [
+        {
+            "key": "price-fit",
+            "kind": "choice",
+            "prompt": "Which comes closest?",
+            "choices": [
+                {"key": "little-use", "label": "I do not use it enough for the price"},
+                {"key": "cheaper-elsewhere", "label": "I found something cheaper"},
+                {"key": "budget", "label": "My budget has changed"},
+            ],
+            "es": {
+                "prompt": "¿Qué se acerca más a tu caso?",
+                "choices": {
+                    "little-use": "No lo uso lo suficiente para lo que cuesta",
+                    "cheaper-elsewhere": "Encontré algo más barato",
+                    "budget": "Mi presupuesto ha cambiado",
+                },
+            },
+            "de": {
+                "prompt": "Was trifft am ehesten zu?",
+                "choices": {
+                    "little-use": "Ich nutze es zu wenig für den Preis",
+                    "cheaper-elsewhere": "Ich habe etwas Günstigeres gefunden",
+                    "budget": "Mein Budget hat sich geändert",
+                },
+            },
+            "fr": {
+                "prompt": "Qu'est-ce qui correspond le mieux à votre situation ?",
+                "choices": {
+                    "little-use": "Je ne l'utilise pas assez pour ce prix",
+                    "cheaper-elsewhere": "J'ai trouvé moins cher ailleurs",
+                    "budget": "Mon budget a changé",
+                },
+            },
+        },
+        {
+            "key": "come-back",
+            "kind": "likelihood",
+            "prompt": "How likely are you to come back one day?",
+            "es": {"prompt": "¿Qué probabilidad hay de que vuelvas algún día?"},
+            "de": {"prompt": "Wie wahrscheinlich ist es, dass Sie eines Tages zurückkommen?"},
+            "fr": {"prompt": "Quelle est la probabilité que vous reveniez un jour ?"},
+        },
+    ],
+    "temporary": [
+        {
+            "key": "break-length",
+            "kind": "choice",
+            "prompt": "How long a break do you have in mind?",
+            "choices": [
+                {"key": "one-month", "label": "About a month"},
+                {"key": "few-months", "label": "A few months"},
+                {"key": "not-sure", "label": "I do not know yet"},
+            ],
+            "es": {
+                "prompt": "¿Cuánto tiempo de descanso tienes en mente?",
+                "choices": {
+                    "one-month": "Alrededor de un mes",
+                    "few-months": "Unos meses",
+                    "not-sure": "Aún no lo sé",
+                },
+            },
+            "de": {
+                "prompt": "An wie lange Pause denken Sie?",
+                "choices": {
+                    "one-month": "Etwa einen Monat",
+                    "few-months": "Ein paar Monate",
+                    "not-sure": "Das weiß ich noch nicht",
+                },
+            },
+            "fr": {
+                "prompt": "Quelle durée de pause envisagez-vous ?",
+                "choices": {
+                    "one-month": "Environ un mois",
+                    "few-months": "Quelques mois",
+                    "not-sure": "Je ne sais pas encore",
+                },
+            },
+        },
+        {
+            "key": "come-back",
+            "kind": "likelihood",
+            "prompt": "How likely are you to come back one day?",
+            "es": {"prompt": "¿Qué probabilidad hay de que vuelvas algún día?"},
+            "de": {"prompt": "Wie wahrscheinlich ist es, dass Sie eines Tages zurückkommen?"},
+            "fr": {"prompt": "Quelle est la probabilité que vous reveniez un jour ?"},
+        },
+    ],
+    "competitor": [
+        {
+            "key": "switch-why",
+            "kind": "choice",
+            "prompt": "What made the other provider the better fit?",
+            "choices": [
+                {"key": "price", "label": "A lower price"},
+                {"key": "features", "label": "Features we do not have"},
+                {"key": "service", "label": "Better service"},
+                {"key": "bundle", "label": "It comes with something I already use"},
+            ],
+            "es": {
+                "prompt": "¿Qué hizo que el otro proveedor encajara mejor contigo?",
+                "choices": {
+                    "price": "Un precio más bajo",
+                    "features": "Funciones que nosotros no tenemos",
+                    "service": "Un servicio mejor",
+                    "bundle": "Viene incluido con algo que ya uso",
+                },
+            },
+            "de": {
+                "prompt": "Was hat den anderen Anbieter für Sie passender gemacht?",
+                "choices": {
+                    "price": "Ein niedrigerer Preis",
+                    "features": "Funktionen, die wir nicht haben",
+                    "service": "Besserer Service",
+                    "bundle": "Er ist bei etwas dabei, das ich schon nutze",
+                },
+            },
+            "fr": {
+                "prompt": "Qu'est-ce qui rend cet autre prestataire plus adapté pour vous ?",
+                "choices": {
+                    "price": "Un prix plus bas",
+                    "features": "Des fonctionnalités que nous n'avons pas",
+                    "service": "Un meilleur service",
+                    "bundle": "Il est inclus dans un service que j'utilise déjà",
+                },
+            },
+        },
+        {
+            "key": "other-provider",
+            "kind": "text",
+            "prompt": "Which provider, if you do not mind saying?",
+            "max_length": 100,
+            "es": {"prompt": "¿Qué proveedor, si no te importa decírnoslo?"},
+            "de": {"prompt": "Zu welchem Anbieter, wenn Sie es uns verraten möchten?"},
+            "fr": {"prompt": "Lequel, si vous voulez bien nous le dire ?"},
+        },
+    ],
+}
 
 OFFERS: list[dict[str, Any]] = [
     {
@@ -179,6 +401,15 @@ OFFERS: list[dict[str, Any]] = [
             "title": "30 % de descuento durante los próximos 3 meses",
             "description": "Sigue con tu plan y paga un 30 % menos durante tres meses. Sin letra pequeña.",
         },
+        "de": {
+            "title": "30 % Rabatt für die nächsten 3 Monate",
+            "description": "Bleiben Sie in Ihrem Tarif und zahlen Sie drei Monate lang 30 % "
+            "weniger. Ohne Haken.",
+        },
+        "fr": {
+            "title": "30 % de réduction pendant les 3 prochains mois",
+            "description": "Gardez votre formule et payez 30 % de moins pendant trois mois. Sans conditions cachées.",
+        },
     },
     {
         "slug": "downgrade-basic",
@@ -191,6 +422,15 @@ OFFERS: list[dict[str, Any]] = [
             "title": "Cámbiate al plan Básico",
             "description": "Conserva tu cuenta y tus datos con nuestro plan Básico, más económico.",
         },
+        "de": {
+            "title": "Wechsel in den Basis-Tarif",
+            "description": "Behalten Sie Ihr Konto und Ihre Daten in unserem günstigeren "
+            "Basis-Tarif.",
+        },
+        "fr": {
+            "title": "Passez à la formule Basic",
+            "description": "Gardez votre compte et vos données avec notre formule Basic, moins chère.",
+        },
     },
     {
         "slug": "pause-2m",
@@ -202,6 +442,15 @@ OFFERS: list[dict[str, Any]] = [
         "es": {
             "title": "Pausa de 2 meses",
             "description": "Tómate un descanso: no se cobra nada durante dos meses y tus datos te esperan.",
+        },
+        "de": {
+            "title": "2 Monate pausieren",
+            "description": "Gönnen Sie sich eine Pause: Zwei Monate lang wird nichts berechnet, "
+            "und Ihre Daten warten auf Sie.",
+        },
+        "fr": {
+            "title": "Une pause de 2 mois",
+            "description": "Faites une pause : aucun prélèvement pendant deux mois, et vos données vous attendent.",
         },
     },
     {
@@ -217,6 +466,15 @@ OFFERS: list[dict[str, Any]] = [
             "description": "Cuéntale a un especialista qué falta; te mostraremos lo que viene y cómo "
             "sacar más partido a lo que ya hay.",
         },
+        "de": {
+            "title": "Ein kostenloses Gespräch mit einer Fachperson für unser Produkt",
+            "description": "Sagen Sie uns, was Ihnen fehlt: Wir zeigen Ihnen, was kommt und wie "
+            "Sie mehr aus dem herausholen, was schon da ist.",
+        },
+        "fr": {
+            "title": "Un appel gratuit avec un spécialiste produit",
+            "description": "Dites à un spécialiste ce qui vous manque ; nous vous montrerons ce qui arrive et comment mieux profiter de ce qui existe déjà.",
+        },
     },
     {
         "slug": "free-premium-3m",
@@ -229,6 +487,15 @@ OFFERS: list[dict[str, Any]] = [
             "title": "Soporte prémium gratis durante 3 meses",
             "description": "Soporte prioritario con una persona de contacto, gratis durante tres meses.",
         },
+        "de": {
+            "title": "Premium-Support 3 Monate kostenlos",
+            "description": "Bevorzugter Support mit fester Ansprechperson, drei Monate lang "
+            "kostenlos.",
+        },
+        "fr": {
+            "title": "Assistance premium offerte pendant 3 mois",
+            "description": "Une assistance prioritaire avec un interlocuteur dédié, offerte pendant trois mois.",
+        },
     },
     {
         "slug": "extension-1m",
@@ -240,6 +507,15 @@ OFFERS: list[dict[str, Any]] = [
         "es": {
             "title": "Un mes gratis",
             "description": "Añadimos un mes gratis a tu suscripción mientras lo arreglamos.",
+        },
+        "de": {
+            "title": "Ein Monat geht auf uns",
+            "description": "Wir schenken Ihnen einen zusätzlichen Monat, während wir das in "
+            "Ordnung bringen.",
+        },
+        "fr": {
+            "title": "Un mois offert",
+            "description": "Nous ajoutons un mois gratuit à votre abonnement, le temps de tout remettre en ordre.",
         },
     },
 ]

@@ -25,6 +25,7 @@ is down), they simply wait for the next sweep.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +42,7 @@ from ..choices import CallTaskStatus, EventKind, FollowUpStatus
 from ..conf import app_settings
 from ..models import CallTask, CancellationCase, CaseEvent, FollowUp, OptOut
 from ..rendering import render_message
+from ..services import evidence
 from ..services import outbox as outbox_engine
 from ..services.core import Actor, record
 from . import sequences
@@ -86,15 +88,30 @@ def record_followup(
 # --- scheduling --------------------------------------------------------------------------------
 
 
-def schedule_sequence(case: CancellationCase, *, actor: Actor = None) -> list[FollowUp]:
+def schedule_sequence(
+    case: CancellationCase, *, actor: Actor = None, first_time: bool = False
+) -> list[FollowUp]:
     """Create the case's follow-up rows; call inside the transaction that cancels the case.
 
     Rows due now (the confirmation) are dispatched once the transaction commits, as
     ``FOLLOWUP_DISPATCH`` says. Scheduling twice creates nothing new.
+
+    ``first_time``: the caller knows the case has no rows yet (it was open until now), so the
+    rows are inserted without looking first; one row per stage is a constraint all the same.
     """
+    existing: set[str] = (
+        set()
+        if first_time
+        else set(FollowUp.objects.filter(case=case).values_list("stage", flat=True))
+    )
+    return save_sequence(plan_sequence(case, skip=existing))
+
+
+def plan_sequence(case: CancellationCase, *, skip: Iterable[str] = ()) -> list[FollowUp]:
+    """The case's follow-up rows, not saved (stages in ``skip`` left out); reads nothing."""
     now = timezone.now()
-    existing = set(FollowUp.objects.filter(case=case).values_list("stage", flat=True))
-    rows = [
+    skip = set(skip)
+    return [
         FollowUp(
             case=case,
             customer_id=case.customer_id,
@@ -104,8 +121,14 @@ def schedule_sequence(case: CancellationCase, *, actor: Actor = None) -> list[Fo
             due_at=due,
         )
         for step, channel, due in sequences.plan(case, start=now)
-        if step.stage not in existing
+        if step.stage not in skip
     ]
+
+
+def save_sequence(rows: list[FollowUp]) -> list[FollowUp]:
+    """Insert planned rows in one statement; the ones due now leave once the transaction
+    commits, as ``FOLLOWUP_DISPATCH`` says."""
+    now = timezone.now()
     FollowUp.objects.bulk_create(rows)
     due_now = [row.pk for row in rows if row.due_at <= now and row.pk is not None]
     if due_now:
@@ -213,6 +236,7 @@ def sweep_followups(*, batch_size: int | None = None, max_batches: int | None = 
         deliver=deliver,
         requeue_crashed=_requeue_crashed,
         label="Follow-up",
+        prefetch=load_claimed,
     )
 
 
@@ -285,25 +309,40 @@ def _finish(
         )
 
 
-def deliver(pk: int, *, claimed_at: datetime | None = None) -> SendOutcome:
+def _with_case() -> Any:
+    """Rows with their case and whether the customer opted out, in one query."""
+    return FollowUp.objects.select_related(
+        "case", "case__customer", "case__reason", "case__owner"
+    ).annotate(
+        is_opted_out=Exists(
+            OptOut.objects.filter(
+                customer_id=OuterRef("customer_id"), channel__in=["", OuterRef("channel")]
+            )
+        )
+    )
+
+
+def load_claimed(pks: list[int]) -> dict[int, FollowUp]:
+    """A claimed batch, its cases and opt-outs, in one query (the sweep's ``prefetch``).
+
+    Read right after the claim, so an opt-out recorded while the batch is sent is seen by the
+    next batch; ``deliver`` reads a row on its own when it is not given one.
+    """
+    return {row.pk: row for row in _with_case().filter(pk__in=pks)}
+
+
+def deliver(
+    pk: int, *, claimed_at: datetime | None = None, loaded: FollowUp | None = None
+) -> SendOutcome:
     """Send a row this worker has claimed ("sending") and record what happened.
 
     ``claimed_at`` is the claim's token: a row whose claim was released as stale and taken by
     another worker (``release_stale``) is left to that worker, so it is never sent twice.
+    ``loaded``: the row as ``load_claimed`` read it with its batch (else it is read here).
     """
     # The row, its case and whether the customer opted out, in one query: the opt-out is read
-    # at the last moment before sending.
-    followup = (
-        FollowUp.objects.select_related("case", "case__customer", "case__reason", "case__owner")
-        .annotate(
-            is_opted_out=Exists(
-                OptOut.objects.filter(
-                    customer_id=OuterRef("customer_id"), channel__in=["", OuterRef("channel")]
-                )
-            )
-        )
-        .get(pk=pk)
-    )
+    # at the last moment before sending (or with the batch, just after the claim).
+    followup = loaded if loaded is not None else _with_case().get(pk=pk)
     if followup.status != FollowUpStatus.SENDING:
         return SendOutcome(status=followup.status)
     if claimed_at is not None and followup.claimed_at != claimed_at:
@@ -374,6 +413,9 @@ def deliver(pk: int, *, claimed_at: datetime | None = None) -> SendOutcome:
                     "attempts": attempts,
                 },
             )
+            # The acknowledgement exactly as sent, kept for the evidence record (templates
+            # change; services/evidence.py).
+            evidence.confirmation_sent(followup, rendered, case=case)
     return SendOutcome(status=FollowUpStatus.SENT)
 
 

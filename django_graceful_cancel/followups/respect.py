@@ -12,9 +12,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Max
 
-from ..choices import CaseStatus, FollowUpStatus
+from ..choices import CaseStatus, FollowUpStatus, PauseState
 from ..conf import app_settings
-from ..models import CancellationCase, FollowUp, OptOut
+from ..models import CancellationCase, FollowUp, OptOut, Pause
+
+#: The template of the pause reminder (services/pauses.py): sent on a saved case.
+PAUSE_REMINDER = "pause_reminder"
 
 #: Stages that are receipts rather than conversation: exempt from quiet hours and from the
 #: one-message-per-day limit (they are still never sent after an opt-out).
@@ -30,7 +33,11 @@ def opted_out(customer_id: int | None, channel: str) -> bool:
 def refusal(followup: FollowUp) -> tuple[str, str] | None:
     """(status, why) when the row must not go at all."""
     case = followup.case
-    if case.status != CaseStatus.CANCELLED:
+    if followup.template == PAUSE_REMINDER:
+        # A pause reminder belongs to a saved case: it goes only while its pause runs.
+        if not Pause.objects.filter(reminder_id=followup.pk, state=PauseState.PAUSED).exists():
+            return FollowUpStatus.CANCELLED, "the pause is over"
+    elif case.status != CaseStatus.CANCELLED:
         return FollowUpStatus.CANCELLED, f"case is {case.status}"
     if case.customer_id is None:
         return FollowUpStatus.SKIPPED, "no customer (erased)"

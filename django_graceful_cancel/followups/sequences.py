@@ -20,7 +20,8 @@ how the demo plays a 30-day sequence in seconds.
 
 Sequences know the reason: a reason where trying to save the customer is wrong (its
 ``offer_allowed`` is off, as for a closing business) gets no win-back, whatever the setting
-says (``WINBACK_STAGES``).
+says (``WINBACK_STAGES``), and a case in the win-back holdout gets none either
+(``WINBACK_HOLDOUT_PERCENT``, docs/returns.md).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..choices import Channel
 from ..conf import app_settings
+from ..services.holdout import winback_arm
 from ..services.inputs import is_valid_phone
 
 if TYPE_CHECKING:
@@ -140,13 +142,19 @@ def saving_allowed(case: CancellationCase) -> bool:
 
 
 def plan(case: CancellationCase, *, start: datetime) -> list[tuple[Step, str, datetime]]:
-    """(step, channel, due time) for every step this case should get."""
+    """(step, channel, due time) for every step this case should get.
+
+    The first time a case is eligible for a win-back step, its win-back arm is drawn and stored
+    (``services.holdout``): a case in the holdout gets no win-back message (docs/returns.md).
+    """
     planned = []
     winback_allowed = saving_allowed(case)
     for step in sequence_for(case):
         if step.consent and not case.contact_consent:
             continue
-        if not winback_allowed and {step.stage, step.template} & WINBACK_STAGES:
+        if {step.stage, step.template} & WINBACK_STAGES and not (
+            winback_allowed and not winback_arm(case).is_holdout
+        ):
             continue
         planned.append((step, resolve_channel(case, step), start + step.delay))
     return planned

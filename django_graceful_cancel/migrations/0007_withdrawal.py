@@ -1,10 +1,439 @@
-# Placeholder in the 0.2 chain; filled in by its feature's work.
-from django.db import migrations
+# The withdrawal function (CRD art. 11a): the Withdrawal model, and the case's "withdrawn" status
+# and timeline events. Written by hand from makemigrations --dry-run (the 0.2 chain is fixed).
+import django.db.models.deletion
+import django.utils.timezone
+from django.conf import settings
+from django.db import migrations, models
+
+import django_graceful_cancel.models.cases
+import django_graceful_cancel.models.withdrawals
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("graceful_cancel", "0006_jurisdiction"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    operations = []
+    operations = [
+        migrations.AlterField(
+            model_name="cancellationcase",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("open", "Open"),
+                    ("saved", "Saved"),
+                    ("cancelled", "Cancelled"),
+                    ("reactivated", "Reactivated"),
+                    ("abandoned", "Abandoned"),
+                    ("withdrawn", "Withdrawn"),
+                ],
+                default="open",
+                max_length=16,
+                verbose_name="status",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="caseevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("started", "Case started"),
+                    ("reason_recorded", "Reason recorded"),
+                    ("offer_presented", "Offer presented"),
+                    ("offer_accepted", "Offer accepted"),
+                    ("offer_declined", "Offer declined"),
+                    ("cancelled", "Cancellation confirmed"),
+                    ("reactivated", "Reactivated"),
+                    ("abandoned", "Abandoned"),
+                    ("provider_synced", "Subscription provider updated"),
+                    ("provider_sync_failed", "Subscription provider update failed"),
+                    ("owner_assigned", "Owner assigned"),
+                    ("root_cause_set", "Root cause set"),
+                    ("note_added", "Staff note added"),
+                    ("message_sent", "Message sent"),
+                    ("message_status", "Message status changed"),
+                    ("opted_out", "Customer opted out"),
+                    ("survey_answered", "Survey answered"),
+                    ("call_done", "Call done"),
+                    ("disputed", "Customer said it was not them"),
+                    ("erased", "Personal data erased"),
+                    ("exported", "Personal data exported"),
+                    ("save_checked", "Save checked"),
+                    ("external_change", "Changed at the billing provider"),
+                    ("followups_scheduled", "Follow-ups scheduled by staff"),
+                    ("followups_cancelled", "Follow-ups cancelled by staff"),
+                    ("fulfilment_assigned", "Offer task assigned"),
+                    ("fulfilment_done", "Offer applied by staff"),
+                    ("returned", "Customer came back"),
+                    ("withdrawn", "Withdrawal received"),
+                    ("refund_done", "Refund of the withdrawal done by staff"),
+                    ("page_shown", "Page shown"),
+                    ("evidence_exported", "Evidence record exported"),
+                    ("pause_started", "Pause started"),
+                    ("pause_extended", "Pause extended"),
+                    ("pause_resumed", "Subscription resumed after a pause"),
+                    ("pause_cancelled", "Cancelled during a pause"),
+                    ("reach_out_created", "Personal outreach task created"),
+                    ("reach_out_done", "Personal outreach done"),
+                ],
+                max_length=32,
+            ),
+        ),
+        migrations.CreateModel(
+            name="CaseReturn",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Checkout started"), ("returned", "Came back")],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("subscription", "New subscription on the saved payment method"),
+                            ("checkout", "Checkout page of the billing provider"),
+                            ("hook", "The site's resubscribe hook"),
+                            ("redirect", "The site's own sign-up page"),
+                        ],
+                        max_length=16,
+                        verbose_name="how",
+                    ),
+                ),
+                ("source", models.CharField(blank=True, max_length=16, verbose_name="link in")),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("email", "Email"),
+                            ("sms", "SMS"),
+                            ("whatsapp", "WhatsApp"),
+                            ("phone", "Phone call"),
+                        ],
+                        max_length=16,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=12, null=True, verbose_name="price"
+                    ),
+                ),
+                (
+                    "offer_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=12,
+                        null=True,
+                        verbose_name="first charge with the offer",
+                    ),
+                ),
+                ("currency", models.CharField(blank=True, max_length=3, verbose_name="currency")),
+                (
+                    "interval",
+                    models.CharField(blank=True, max_length=16, verbose_name="billing interval"),
+                ),
+                (
+                    "first_charge_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="first charge"),
+                ),
+                (
+                    "subscription_ref",
+                    models.CharField(blank=True, max_length=255, verbose_name="new subscription"),
+                ),
+                (
+                    "checkout_ref",
+                    models.CharField(blank=True, max_length=255, verbose_name="checkout session"),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="confirmed"
+                    ),
+                ),
+                (
+                    "returned_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="came back"),
+                ),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="case_return",
+                        to="graceful_cancel.cancellationcase",
+                        verbose_name="case",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "followup",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="graceful_cancel.followup",
+                        verbose_name="message",
+                    ),
+                ),
+                (
+                    "offer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="returns",
+                        to="graceful_cancel.retentionoffer",
+                        verbose_name="win-back offer",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "return",
+                "verbose_name_plural": "returns",
+                "indexes": [
+                    models.Index(fields=["status", "returned_at"], name="gc_return_status_idx"),
+                    models.Index(fields=["checkout_ref"], name="gc_return_checkout_idx"),
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="WinbackArm",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("is_holdout", models.BooleanField(default=False, verbose_name="held out")),
+                (
+                    "holdout_percent",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="holdout share (%)"),
+                ),
+                (
+                    "assigned_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="assigned"
+                    ),
+                ),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="winback_arm",
+                        to="graceful_cancel.cancellationcase",
+                        verbose_name="case",
+                    ),
+                ),
+                (
+                    "offer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="winback_arms",
+                        to="graceful_cancel.retentionoffer",
+                        verbose_name="win-back offer",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "win-back arm",
+                "verbose_name_plural": "win-back arms",
+                "indexes": [
+                    models.Index(fields=["is_holdout", "assigned_at"], name="gc_winback_arm_idx")
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="Withdrawal",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(
+                        default=django_graceful_cancel.models.cases.new_reference,
+                        editable=False,
+                        max_length=32,
+                        unique=True,
+                        verbose_name="reference",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("pending", "Waiting for the account holder or staff"),
+                            ("withdrawn", "Withdrawn"),
+                            ("recorded", "Recorded for staff"),
+                        ],
+                        default="received",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "email",
+                    models.EmailField(max_length=254, verbose_name="email for the acknowledgement"),
+                ),
+                ("contract", models.CharField(blank=True, max_length=300, verbose_name="contract")),
+                ("language", models.CharField(blank=True, max_length=16, verbose_name="language")),
+                (
+                    "time_zone",
+                    models.CharField(blank=True, max_length=64, verbose_name="time zone"),
+                ),
+                (
+                    "compliance_profile",
+                    models.CharField(blank=True, max_length=16, verbose_name="compliance profile"),
+                ),
+                (
+                    "received_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="received"
+                    ),
+                ),
+                (
+                    "signed_in",
+                    models.BooleanField(default=False, verbose_name="sent while signed in"),
+                ),
+                (
+                    "subscription_ref",
+                    models.CharField(blank=True, max_length=255, verbose_name="subscription"),
+                ),
+                (
+                    "staff_note",
+                    models.TextField(
+                        blank=True,
+                        help_text="Set when not applied automatically.",
+                        verbose_name="why staff must handle it",
+                    ),
+                ),
+                (
+                    "withdrawn_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="subscription ended"),
+                ),
+                (
+                    "acknowledged_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="acknowledgement sent"
+                    ),
+                ),
+                (
+                    "refund_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="What the billing backend reported; empty when it does not know.",
+                        max_digits=12,
+                        null=True,
+                        verbose_name="refund amount",
+                    ),
+                ),
+                (
+                    "refund_currency",
+                    models.CharField(blank=True, max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "refunded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="refund done"),
+                ),
+                ("refund_note", models.TextField(blank=True, verbose_name="refund note")),
+                (
+                    "access_token",
+                    models.CharField(
+                        default=django_graceful_cancel.models.withdrawals.new_token,
+                        editable=False,
+                        max_length=64,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "client_hash",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=64),
+                ),
+                (
+                    "case",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="withdrawal",
+                        to="graceful_cancel.cancellationcase",
+                        verbose_name="case",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "refunded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="refund done by",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "withdrawal",
+                "verbose_name_plural": "withdrawals",
+                "ordering": ["-received_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "-received_at"], name="gc_withdrawal_status_idx"
+                    ),
+                    models.Index(fields=["email", "received_at"], name="gc_withdrawal_email_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "withdrawn")),
+                        fields=("subscription_ref",),
+                        name="gc_one_withdrawal_per_subscription",
+                    )
+                ],
+            },
+        ),
+    ]

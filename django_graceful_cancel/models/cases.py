@@ -16,6 +16,7 @@ from ..choices import (
     ComplianceProfile,
     EffectiveMode,
     EventKind,
+    JurisdictionSource,
     OfferOutcome,
     SyncStatus,
 )
@@ -74,11 +75,19 @@ class CancellationCase(models.Model):
     contact_phone = models.CharField(_("phone"), max_length=32, blank=True)
     language = models.CharField(_("language"), max_length=16, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    # The profile the case started under (compliance.py); a site's own profiles are not among
+    # the choices, hence the length. Cases from before 0.2 said "default" (now "us").
     compliance_profile = models.CharField(
         _("compliance profile"),
-        max_length=16,
+        max_length=32,
         choices=ComplianceProfile.choices,
-        default=ComplianceProfile.DEFAULT,
+        default=ComplianceProfile.US,
+    )
+    # Where the customer was for the law when the case started (jurisdiction.py): "DE",
+    # "US-MN"; empty when nothing placed them (the profile is then COMPLIANCE_PROFILE).
+    jurisdiction = models.CharField(_("jurisdiction"), max_length=10, blank=True)
+    jurisdiction_source = models.CharField(
+        _("jurisdiction from"), max_length=16, choices=JurisdictionSource.choices, blank=True
     )
     effective_mode = models.CharField(
         _("takes effect"),

@@ -8,6 +8,7 @@ from django.template import Template, TemplateSyntaxError
 from django.utils.translation import gettext_lazy as _
 
 from ..choices import Channel, OfferKind, ReasonCategory
+from .catalogue_memory import CatalogueManager
 from .translatable import TranslatableMixin
 
 
@@ -23,6 +24,9 @@ class Reason(TranslatableMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveIntegerField(_("order"), default=0)
+
+    # Bulk changes drop the cached catalogue too (models/catalogue_cache.py).
+    objects = CatalogueManager()
 
     class Meta:
         ordering = ["order", "slug"]
@@ -61,6 +65,8 @@ class RetentionOffer(TranslatableMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveIntegerField(_("order"), default=0)
+
+    objects = CatalogueManager()
 
     class Meta:
         ordering = ["order", "slug"]
@@ -106,6 +112,8 @@ class MessageTemplate(models.Model):
     html_body = models.TextField(_("HTML"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CatalogueManager()
 
     class Meta:
         verbose_name = _("message template")

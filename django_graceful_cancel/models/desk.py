@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .cases import CancellationCase
 from .catalogue import Reason, RetentionOffer
+from .catalogue_memory import CatalogueManager
 
 
 class StaffNote(models.Model):
@@ -65,6 +66,9 @@ class OfferExperiment(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
+    # Bulk changes drop the cached catalogue too (models/catalogue_cache.py).
+    objects = CatalogueManager()
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("offer experiment")
@@ -82,6 +86,8 @@ class ExperimentVariant(models.Model):
         RetentionOffer, on_delete=models.PROTECT, related_name="+", verbose_name=_("offer")
     )
     weight = models.PositiveIntegerField(_("weight"), default=1, validators=[MinValueValidator(1)])
+
+    objects = CatalogueManager()
 
     class Meta:
         ordering = ["pk"]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..choices import DeliveryStatus
 from .cases import CancellationCase
+from .catalogue_memory import CatalogueManager
 
 #: The prefix of a Standard Webhooks secret; the rest is base64.
 SECRET_PREFIX = "whsec_"
@@ -75,6 +76,9 @@ class WebhookEndpoint(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # Bulk changes drop the cached set of active endpoints too (models/catalogue_cache.py).
+    objects = CatalogueManager()
 
     class Meta:
         verbose_name = _("webhook endpoint")

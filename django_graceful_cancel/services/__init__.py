@@ -26,9 +26,15 @@ _EXPORTS: dict[str, str] = {
     "submit_reason": ".flow",
     "cancel_now": ".flow",
     "record_reason": ".cases",
+    # A reason's follow-up questions (docs/questions.md).
+    "record_answers": ".questions",
+    "answers_by_question": ".questions",
     "present_offer": ".cases",
-    "accept_offer": ".cases",
-    "decline_offer": ".cases",
+    # Before the confirmation (cases) or, once cancelled under us-mn, after it (offer_question).
+    "accept_offer": ".flow",
+    "decline_offer": ".flow",
+    "hear_offer": ".offer_question",
+    "offer_question_open": ".offer_question",
     "confirm_cancellation": ".cases",
     "reactivate": ".cases",
     "effective_for": ".cases",
@@ -54,6 +60,25 @@ _EXPORTS: dict[str, str] = {
     "process_pending_declarations": ".declarations",
     "confirm_declaration": ".declarations",
     "dispute_declaration": ".declarations",
+    # The statutory withdrawal function (CRD art. 11a).
+    "withdraw": ".withdrawals",
+    "receive_withdrawal": ".withdrawals",
+    "process_withdrawal": ".withdrawals",
+    "process_pending_withdrawals": ".withdrawals",
+    "confirm_withdrawal": ".withdrawals",
+    "mark_refund_done": ".withdrawals",
+    # Pauses with a lifecycle (docs/pause.md).
+    "resume_pause": ".pauses",
+    "extend_pause": ".pauses",
+    "sweep_pauses": ".pauses",
+    # Customers who went dark (docs/admin.md).
+    "scan_went_dark": ".reach",
+    "complete_reach_out": ".reach",
+    # Return after the end (docs/returns.md).
+    "open_comeback": ".returns",
+    "quote_return": ".returns",
+    "confirm_return": ".returns",
+    "complete_return": ".returns",
     # Changes reported by the billing provider.
     "record_external_cancellation": ".external",
     "record_external_reactivation": ".external",
@@ -74,39 +99,58 @@ __all__ = [
     "accept_offer",
     "add_note",
     "answer_survey",
+    "answers_by_question",
     "assign_fulfilment_task",
     "assign_owner",
     "cancel_followups",
     "cancel_now",
     "check_save",
     "complete_call",
+    "complete_reach_out",
+    "complete_return",
     "confirm_cancellation",
     "confirm_declaration",
+    "confirm_return",
+    "confirm_withdrawal",
     "declare_cancellation",
     "decline_offer",
     "dispute_declaration",
     "effective_for",
     "erase_customer",
     "export_customer_data",
+    "extend_pause",
+    "hear_offer",
     "mark_call_done",
     "mark_fulfilment_done",
+    "mark_refund_done",
+    "offer_question_open",
+    "open_comeback",
     "opt_out",
     "present_offer",
     "process_declaration",
     "process_pending_declarations",
+    "process_pending_withdrawals",
+    "process_withdrawal",
     "purge_cases",
+    "quote_return",
     "reactivate",
     "receive_declaration",
+    "receive_withdrawal",
+    "record_answers",
     "record_external_cancellation",
     "record_external_reactivation",
     "record_reason",
     "record_tracking_event",
+    "resume_pause",
     "retry_provider_sync",
     "run_save_checks",
+    "scan_went_dark",
     "schedule_followups",
     "set_root_cause",
     "start_case",
     "submit_reason",
+    "sweep_pauses",
+    "withdraw",
 ]
 
 
@@ -160,4 +204,16 @@ if TYPE_CHECKING:
     from .external import record_external_cancellation, record_external_reactivation
     from .flow import cancel_now, submit_reason
     from .fulfilment import assign_fulfilment_task, mark_fulfilment_done
+    from .pauses import extend_pause, resume_pause, sweep_pauses
     from .privacy import erase_customer, export_customer_data, purge_cases
+    from .questions import answers_by_question, record_answers
+    from .reach import complete_reach_out, scan_went_dark
+    from .returns import complete_return, confirm_return, open_comeback, quote_return
+    from .withdrawals import (
+        confirm_withdrawal,
+        mark_refund_done,
+        process_pending_withdrawals,
+        process_withdrawal,
+        receive_withdrawal,
+        withdraw,
+    )

@@ -14,12 +14,14 @@ without row locks (SQLite) from ever applying a transition twice.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 
 from .. import dates, signals
@@ -33,13 +35,14 @@ from ..choices import (
     OfferOutcome,
     SyncStatus,
 )
-from ..compliance import offers_allowed
+from ..compliance import canonical_profile, rules_for
 from ..conf import app_settings
 from ..exceptions import BackendError, InvalidTransition, NoActiveSubscription, UnknownReason
-from ..models import CancellationCase, OfferPresentation, Reason
+from ..jurisdiction import Jurisdiction, profile_for
+from ..models import CancellationCase, OfferPresentation, Reason, catalogue_cache
 from ..policies import decide_offer, get_offer_policy
-from . import experiments, fulfilment
-from .core import Actor, lock_case, record, require, transition
+from . import experiments, fulfilment, pauses
+from .core import Actor, cached_presentation, lock_case, record, require, transition
 from .inputs import phone_or_empty, storable
 
 logger = logging.getLogger("django_graceful_cancel")
@@ -80,7 +83,8 @@ def resolve_reason(reason: Reason | str | None) -> Reason | None:
         return None
     if isinstance(reason, Reason):
         return reason
-    found = Reason.objects.filter(slug=reason, is_active=True).first()
+    # The catalogue is read from memory (models/catalogue_cache.py): no query per step.
+    found = catalogue_cache.active_reason(reason)
     if found is None:
         raise UnknownReason()
     return found
@@ -95,6 +99,7 @@ def start_case(
     language: str | None = None,
     time_zone: str = "",
     compliance_profile: str | None = None,
+    jurisdiction: Jurisdiction | None = None,
     actor: Actor = None,
     reference: str | None = None,
 ) -> tuple[CancellationCase, bool]:
@@ -102,6 +107,9 @@ def start_case(
 
     Returns ``(case, created)``. Raises ``NoActiveSubscription`` when there is nothing to cancel.
     ``reference`` names a new case (a declaration's, so its sender holds one reference only).
+    ``jurisdiction`` (the pages and the API resolve it: ``jurisdiction.resolve_jurisdiction``)
+    is recorded on the case and chooses its profile (``jurisdiction.profile_for``) unless
+    ``compliance_profile`` names one; with neither, the case gets ``COMPLIANCE_PROFILE``.
     """
     existing = (
         CancellationCase.objects.filter(customer=customer, status=CaseStatus.OPEN)
@@ -117,7 +125,8 @@ def start_case(
         info.cancel_at_period_end
         or CancellationCase.objects.filter(
             subscription_ref=info.reference,
-            status=CaseStatus.CANCELLED,
+            # A withdrawal waiting for its sync ends the subscription too (services/withdrawals.py).
+            status__in=[CaseStatus.CANCELLED, CaseStatus.WITHDRAWN],
             provider_sync=SyncStatus.PENDING,
         ).exists()
     ):
@@ -125,18 +134,18 @@ def start_case(
         # the provider was down (it still looks active there until the sync retry): a second
         # case would record a second cancellation of the same subscription.
         raise InvalidTransition(code="already_cancelled")
-    open_case = CancellationCase.objects.filter(
-        subscription_ref=info.reference, status=CaseStatus.OPEN
-    ).first()
-    if open_case is not None:
-        return open_case, False
+    # An open case of the same subscription (opened by another login of a shared one, or a
+    # concurrent request) needs no query here: the partial unique index refuses the insert
+    # below, and the IntegrityError path returns that case (issue 19).
     case = CancellationCase(
         customer=customer,
         subscription_ref=info.reference,
         language=(language or translation.get_language() or "")[:16],
         # Dates are shown in this zone: one the system does not know is left out.
         time_zone=dates.known_zone(time_zone),
-        compliance_profile=compliance_profile or app_settings.COMPLIANCE_PROFILE,
+        compliance_profile=canonical_profile(compliance_profile) or profile_for(jurisdiction),
+        jurisdiction=jurisdiction.code[:10] if jurisdiction else "",
+        jurisdiction_source=str(jurisdiction.source)[:16] if jurisdiction else "",
         effective_mode=app_settings.DEFAULT_EFFECTIVE,
         **_snapshot(info),
     )
@@ -151,7 +160,12 @@ def start_case(
                 EventKind.STARTED,
                 signals.case_started,
                 actor=actor or customer,
-                data={"plan": case.plan},
+                data={
+                    "plan": case.plan,
+                    "profile": case.compliance_profile,
+                    "jurisdiction": case.jurisdiction,
+                    "jurisdiction_source": case.jurisdiction_source,
+                },
             )
     except IntegrityError:
         # A concurrent request opened the case first (the partial unique index said so).
@@ -180,9 +194,16 @@ def record_reason(
     reason_obj = resolve_reason(reason)
     if preferred_channel and preferred_channel not in Channel.values:
         raise InvalidTransition(code="unknown_channel")
+    if isinstance(case, CancellationCase) and not case._state.adding:
+        # The caller's instance, read in this request (the page's or the API's own lookup).
+        case = copy.copy(case)
+    else:
+        case = CancellationCase.objects.select_related("reason").get(pk=getattr(case, "pk", case))
     with transaction.atomic():
-        case = lock_case(case)
-        require(case, [CaseStatus.OPEN], "case_not_open")
+        # No row lock here (issue 19): the conditional UPDATE below is the guarantee this step
+        # needs (a decided case never changes its answer) and it writes only the answer's
+        # fields, so nothing a concurrent change wrote is overwritten. Two answers racing on an
+        # open case: the last one stands, as it would with a lock.
         case.reason = reason_obj
         case.reason_detail = storable((detail or "").strip())[:DETAIL_MAX_LENGTH]
         if preferred_channel:
@@ -194,7 +215,20 @@ def record_reason(
         # valid one, in E.164 (services/inputs.py): anything else would be "sent" nowhere.
         case.contact_phone = phone_or_empty(contact_phone) if contact_consent else ""
         _refresh_priority(case)
-        case.save()
+        require(case, [CaseStatus.OPEN], "case_not_open")
+        transition(
+            case,
+            [CaseStatus.OPEN],
+            CaseStatus.OPEN,
+            code="case_not_open",
+            reason=reason_obj,
+            reason_detail=case.reason_detail,
+            preferred_channel=case.preferred_channel,
+            contact_consent=case.contact_consent,
+            contact_consent_at=case.contact_consent_at,
+            contact_phone=case.contact_phone,
+            priority=case.priority,
+        )
         record(
             case,
             EventKind.REASON_RECORDED,
@@ -210,11 +244,19 @@ def record_reason(
     return case
 
 
-def present_offer(case: CancellationCase, *, actor: Actor = None) -> OfferPresentation | None:
+def present_offer(
+    case: CancellationCase, *, actor: Actor = None, after_confirmation: bool = False
+) -> OfferPresentation | None:
     """Ask the offer policy for an offer and record it as shown; at most one per case, ever.
 
     Calling it again returns the case's existing presentation (whatever its outcome) rather than
     choosing another: a case is never shown a second offer.
+
+    The case's profile decides when: an open case only where offers may come before the
+    confirmation (``ComplianceRules.offers_before_confirm``); a cancelled one only with
+    ``after_confirmation=True``, where the profile lets the customer ask for one once cancelled
+    (``offer_after_confirm``, us-mn: ``services.offer_question``) and the cancellation can still
+    be undone, since accepting reactivates the subscription.
 
     The case's arm of an active offer experiment is drawn here and handed to the policy, which
     only decides; the assignment is stored here too, when the policy looked at the arm (see
@@ -223,14 +265,22 @@ def present_offer(case: CancellationCase, *, actor: Actor = None) -> OfferPresen
     """
     with transaction.atomic():
         case = lock_case(case)
-        existing = OfferPresentation.objects.filter(case=case).select_related("offer").first()
+        # Read with the lock (services.core.lock_case): no query of its own.
+        existing = cached_presentation(case)
         if existing is not None:
             return existing
-        if case.status != CaseStatus.OPEN:
-            return None
-        if not offers_allowed(case.compliance_profile):
-            # The profile's law puts nothing between the customer and the confirm button; a
-            # replaceable policy cannot override it.
+        rules = rules_for(case.compliance_profile)
+        if case.status == CaseStatus.OPEN:
+            if after_confirmation or not rules.offers_before_confirm:
+                # The profile's law puts nothing between the customer and the confirm button;
+                # a replaceable policy cannot override it.
+                return None
+        elif not (
+            after_confirmation
+            and case.status == CaseStatus.CANCELLED
+            and rules.offer_after_confirm
+            and case.can_reactivate
+        ):
             return None
         arm = experiments.draw_arm(case)
         offer = decide_offer(get_offer_policy(), case, arm=arm)
@@ -255,19 +305,20 @@ def present_offer(case: CancellationCase, *, actor: Actor = None) -> OfferPresen
             EventKind.OFFER_PRESENTED,
             signals.offer_presented,
             actor=actor,
-            data={"offer": offer.slug, "kind": offer.kind},
+            data={
+                "offer": offer.slug,
+                "kind": offer.kind,
+                **({"after_confirmation": True} if after_confirmation else {}),
+            },
             presentation=presentation,
         )
     return presentation
 
 
 def _pending_presentation(case: CancellationCase) -> OfferPresentation:
-    presentation = (
-        OfferPresentation.objects.select_for_update()
-        .filter(case=case)
-        .select_related("offer")
-        .first()
-    )
+    # ``case`` comes from ``lock_case``, which read its presentation under the case's lock; every
+    # change of a presentation holds that lock, so it needs no lock of its own (issue 19).
+    presentation = cached_presentation(case)
     if presentation is None:
         raise InvalidTransition(code="no_offer")
     if presentation.outcome != OfferOutcome.PRESENTED:
@@ -288,6 +339,8 @@ def accept_offer(case: CancellationCase, *, actor: Actor = None) -> Cancellation
         case = lock_case(case)
         require(case, [CaseStatus.OPEN], "case_not_open")
         presentation = _pending_presentation(case)
+        # A pause shown before another pause was taken must not break the yearly limit.
+        pauses.check_pause_offer(case, presentation.offer)
         try:
             applied = fulfilment.fulfil(case, presentation, actor=actor)
         except BackendError as error:
@@ -314,6 +367,8 @@ def accept_offer(case: CancellationCase, *, actor: Actor = None) -> Cancellation
             closed_at=now,
         )
         _stop_followups(case, "saved")
+        # A pause the backend applied gets its record and its reminder (after the stop above).
+        pauses.start_pause(case, presentation, actor=actor)
         record(
             case,
             EventKind.OFFER_ACCEPTED,
@@ -440,12 +495,11 @@ def cancel_locked(
     declining it), writes the event, sends ``case_cancelled`` and schedules the follow-ups.
     """
     now = timezone.now()
-    presentation = (
-        OfferPresentation.objects.select_for_update()
-        .filter(case=case, outcome=OfferOutcome.PRESENTED)
-        .select_related("offer")
-        .first()
-    )
+    # Read with the case's lock by the caller (``lock_case``): no query of its own.
+    presentation = cached_presentation(case)
+    if presentation is not None and presentation.outcome != OfferOutcome.PRESENTED:
+        presentation = None
+    was_open = case.status == CaseStatus.OPEN
     transition(
         case,
         allowed,
@@ -468,7 +522,7 @@ def cancel_locked(
         data={"effective_mode": mode, "effective_at": effective_at.isoformat(), **event_data},
         **_signal_extra(event_data),
     )
-    _confirm_to_customer(case)
+    _confirm_to_customer(case, first_time=was_open)
 
 
 def _signal_extra(event_data: dict[str, Any]) -> dict[str, Any]:
@@ -493,16 +547,34 @@ def _sync_when_committed(case: CancellationCase, *, actor: Actor, outer: bool) -
         _sync(case, actor=actor)
 
 
-def _confirm_to_customer(case: CancellationCase) -> None:
+def _confirm_to_customer(case: CancellationCase, *, first_time: bool = False) -> None:
     """Schedule the follow-up sequence in this transaction; the confirmation row is dispatched
     on commit (followups/dispatch.py), so a mail failure never undoes the cancellation.
 
-    Scheduling runs in a savepoint: if it fails (a sequence setting the checks missed, a
-    database error), that is logged with its traceback and the cancellation still stands;
-    staff can schedule the follow-ups from the desk.
-    """
-    from ..followups.outbox import schedule_sequence
+    If scheduling fails (a sequence setting the checks missed, a database error), that is
+    logged with its traceback and the cancellation still stands; staff can schedule the
+    follow-ups from the desk.
 
+    ``first_time`` (the case was open until now): it has no follow-ups yet (the desk schedules
+    them only for cancelled cases; one row per stage is a constraint), so the rows are planned
+    in Python, where a bad sequence setting fails, and inserted with one statement, without a
+    savepoint or a look at existing rows (issue 19: two round trips fewer per confirmation).
+    Otherwise scheduling runs in a savepoint.
+    """
+    from ..followups.outbox import plan_sequence, save_sequence, schedule_sequence
+
+    if first_time:
+        try:
+            rows = plan_sequence(case)
+        except Exception:
+            logger.exception(
+                "Could not plan the follow-ups of case %s; the cancellation stands, and staff "
+                "can schedule them from the desk",
+                case.reference,
+            )
+            return
+        save_sequence(rows)
+        return
     try:
         with transaction.atomic():
             schedule_sequence(case)
@@ -552,10 +624,10 @@ def _try_sync(case: CancellationCase, *, actor: Actor) -> None:
     try:
         backend = get_backend()
         with transaction.atomic():
-            locked = lock_case(case)
+            locked = _lock_for_sync(case)
             if locked.provider_sync != SyncStatus.PENDING:
                 return
-            if _superseded(locked):
+            if locked.superseded:
                 # A newer case on the same subscription decides what the provider should do;
                 # replaying this older one (a late reactivation retry after a new cancellation,
                 # say) would undo it there.
@@ -571,7 +643,9 @@ def _try_sync(case: CancellationCase, *, actor: Actor) -> None:
                     data={"status": locked.status, "skipped": "superseded by a newer case"},
                 )
                 return
-            if locked.status == CaseStatus.CANCELLED:
+            # A withdrawal (services/withdrawals.py) ends the subscription at once, like a
+            # cancellation with effective_mode "immediately".
+            if locked.status in (CaseStatus.CANCELLED, CaseStatus.WITHDRAWN):
                 backend.cancel(
                     locked.subscription_ref,
                     at_period_end=locked.effective_mode == EffectiveMode.PERIOD_END,
@@ -652,13 +726,21 @@ def _try_sync(case: CancellationCase, *, actor: Actor) -> None:
             )
 
 
-def _superseded(case: CancellationCase) -> bool:
-    return (
+def _lock_for_sync(case: CancellationCase) -> Any:
+    """``lock_case`` for the provider sync, with whether a newer case of the same subscription
+    exists (``superseded``) answered in the same round trip (issue 19)."""
+    newer = (
         CancellationCase.objects.filter(
-            subscription_ref=case.subscription_ref, created_at__gt=case.created_at
+            subscription_ref=OuterRef("subscription_ref"), created_at__gt=OuterRef("created_at")
         )
-        .exclude(pk=case.pk)
-        .exists()
+        .exclude(pk=OuterRef("pk"))
+        .values("pk")
+    )
+    return (
+        CancellationCase.objects.select_for_update(of=("self",))
+        .select_related("reason")
+        .annotate(superseded=Exists(newer))
+        .get(pk=case.pk)
     )
 
 

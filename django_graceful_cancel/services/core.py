@@ -23,7 +23,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from ..exceptions import InvalidTransition
-from ..models import CancellationCase, CaseEvent
+from ..models import CancellationCase, CaseEvent, OfferPresentation
 from ..webhooks.outbox import enqueue_for_event
 
 #: Who acted: a user, a label such as ``"system"`` or ``"stripe"``, or None (the system).
@@ -31,11 +31,26 @@ Actor = Any
 
 
 def lock_case(case: CancellationCase | int) -> CancellationCase:
-    """The case, re-read under a row lock (with its reason), inside the caller's transaction."""
+    """The case, re-read under a row lock, inside the caller's transaction.
+
+    The same round trip brings its reason and its offer presentation (with the offer): every
+    change of a presentation happens under its case's lock, so the services read it from here
+    rather than locking it again (issue 19).
+    """
     pk = case.pk if isinstance(case, CancellationCase) else case
     return (
-        CancellationCase.objects.select_for_update(of=("self",)).select_related("reason").get(pk=pk)
+        CancellationCase.objects.select_for_update(of=("self",))
+        .select_related("reason", "offer_presentation__offer")
+        .get(pk=pk)
     )
+
+
+def cached_presentation(case: CancellationCase) -> OfferPresentation | None:
+    """The case's offer presentation as ``lock_case`` read it (None when it has none)."""
+    try:
+        return case.offer_presentation
+    except OfferPresentation.DoesNotExist:
+        return None
 
 
 def require(case: CancellationCase, allowed: Iterable[str], code: str) -> None:
@@ -58,12 +73,15 @@ def transition(
     ``fields`` are written in the same UPDATE and set on the instance.
     """
     allowed = tuple(allowed)
+    now = timezone.now()
     updated = CancellationCase.objects.filter(pk=case.pk, status__in=allowed).update(
-        status=new_status, updated_at=timezone.now(), **fields
+        status=new_status, updated_at=now, **fields
     )
     if updated != 1:
         raise InvalidTransition(message, code=code)
+    # The instance now says what the row says: callers answer from it without re-reading.
     case.status = new_status
+    case.updated_at = now
     for name, value in fields.items():
         setattr(case, name, value)
 

@@ -243,7 +243,7 @@ def process_declaration(pk: int) -> CancellationDeclaration | None:
         )
         if declaration is None:
             return None
-        customer, why = _match_customer(declaration)
+        customer, why = match_customer(declaration)
         case: CancellationCase | None = None
         status: str = DeclarationStatus.RECORDED
         if customer is not None:
@@ -288,8 +288,11 @@ def process_pending_declarations(*, older_than_minutes: int = 2, limit: int = 50
     return done
 
 
-def _match_customer(declaration: CancellationDeclaration) -> tuple[Any, str]:
+def match_customer(declaration: Any) -> tuple[Any, str]:
     """The one account whose own email the declaration gives, or ``(None, why)``.
+
+    Reads ``email`` and ``contract``: the withdrawal page matches its no-login withdrawals with
+    it too (services/withdrawals.py).
 
     A customer name typed as the contract never matches by itself: anyone can type one.
     """

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import Q
-
-from ..models import CancellationCase, ExperimentAssignment, OfferExperiment, RetentionOffer
+from ..models import (
+    CancellationCase,
+    ExperimentAssignment,
+    ExperimentVariant,
+    OfferExperiment,
+    RetentionOffer,
+    catalogue_cache,
+)
 from ..policies import Arm
 
 
@@ -26,14 +31,21 @@ def active_experiment(case: CancellationCase) -> OfferExperiment | None:
     """The active experiment the case takes part in: one for its reason first, then a general one."""
     if case.reason_id is None:
         return None
-    candidates = (
-        OfferExperiment.objects.filter(is_active=True)
-        .filter(Q(reason_id=case.reason_id) | Q(reason__isnull=True))
-        .order_by("reason_id", "-created_at")  # NULLs sort last on SQLite and PostgreSQL asc
-    )
-    found = list(candidates[:5])
+    # The cached catalogue (models/catalogue_cache.py) holds every experiment, newest first.
+    found = [
+        experiment
+        for experiment, _variants in catalogue_cache.experiments()
+        if experiment.is_active and experiment.reason_id in (case.reason_id, None)
+    ]
     specific = [e for e in found if e.reason_id == case.reason_id]
     return (specific or found)[0] if found else None
+
+
+def _variants_of(experiment: OfferExperiment) -> list[ExperimentVariant]:
+    for cached_experiment, variants in catalogue_cache.experiments():
+        if cached_experiment.pk == experiment.pk:
+            return variants
+    return []
 
 
 def draw_arm(case: CancellationCase) -> Arm | None:
@@ -43,6 +55,9 @@ def draw_arm(case: CancellationCase) -> Arm | None:
     policy then behaves exactly as without experiments.
     """
     if case.reason_id is None:
+        return None
+    if not catalogue_cache.experiments():
+        # No experiment was ever set up, so no case has an arm stored: no query (issue 19).
         return None
     existing = (
         ExperimentAssignment.objects.filter(case_id=case.pk)
@@ -54,7 +69,7 @@ def draw_arm(case: CancellationCase) -> Arm | None:
     experiment = active_experiment(case)
     if experiment is None:
         return None
-    variants = list(experiment.variants.select_related("offer").filter(offer__is_active=True))
+    variants = _variants_of(experiment)
     if not variants:
         return None  # nothing to compare: an empty holdout-only arm would skew the figures
     point = _bucket(experiment.pk, case.reference)

@@ -8,7 +8,15 @@
 * accept the offer: ``accept_offer`` (page ``accept``; ``accept-offer/``);
 * decline the offer: ``decline_offer`` (``decline-offer/``; on the page, ``confirm`` declines it);
 * confirm: ``confirm_cancellation`` (page ``confirm``; ``confirm/``);
-* reactivate: ``reactivate`` (page ``reactivate``; ``reactivate/``).
+* reactivate: ``reactivate`` (page ``reactivate``; ``reactivate/``);
+* once cancelled, where the profile lets the customer ask for an offer (us-mn): the question
+  ``offer_question_open``, "yes" ``hear_offer`` (page ``offer_question``; ``hear-offer/``), then
+  ``accept_offer`` (which reactivates) or ``decline_offer``, as above
+  (``services.offer_question``).
+
+The case's jurisdiction is resolved by the caller from the customer and the request
+(``jurisdiction.resolve_jurisdiction``) and handed to ``start_case``, which records it and the
+profile it maps to.
 
 A step that is a single state change is that change itself (``services.cases``), listed here so
 the flow reads in one place. The input rules of a step live here too, not in the form or the
@@ -19,21 +27,23 @@ forms and serializers only parse types and put those errors on their fields.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from ..choices import Channel
+from ..choices import CaseStatus, Channel
+from ..compliance import rules_for
 from ..exceptions import FieldError, InvalidInput, InvalidTransition, UnknownReason
 from ..models import CancellationCase, OfferPresentation, Reason
+from . import cases, offer_question, questions
 from .cases import (
     DETAIL_MAX_LENGTH,
     PHONE_MAX_LENGTH,
-    accept_offer,
     confirm_cancellation,
-    decline_offer,
     present_offer,
     reactivate,
     record_reason,
@@ -42,6 +52,7 @@ from .cases import (
 )
 from .core import Actor
 from .inputs import check_phone, check_text
+from .offer_question import hear_offer, offer_question_open
 
 __all__ = [
     "DETAIL_MAX_LENGTH",
@@ -54,7 +65,9 @@ __all__ = [
     "check_reason",
     "confirm_cancellation",
     "decline_offer",
+    "hear_offer",
     "lenient_reason",
+    "offer_question_open",
     "reactivate",
     "start_case",
     "submit_reason",
@@ -65,7 +78,15 @@ PHONE_CHANNELS = frozenset({Channel.SMS, Channel.WHATSAPP, Channel.PHONE})
 PHONE_REQUIRED = _("Please give a phone number for this channel.")
 
 #: The fields of the reason step.
-REASON_FIELDS = ("reason", "detail", "preferred_channel", "contact_consent", "contact_phone")
+#: ``answers``: the reason's follow-up questions (services/questions.py).
+REASON_FIELDS = (
+    "reason",
+    "detail",
+    "preferred_channel",
+    "contact_consent",
+    "contact_phone",
+    "answers",
+)
 
 #: What ``lenient_reason`` puts in place of a field that breaks a rule.
 _DROPPED: dict[str, dict[str, Any]] = {
@@ -74,6 +95,7 @@ _DROPPED: dict[str, dict[str, Any]] = {
     "preferred_channel": {"preferred_channel": Channel.EMAIL, "contact_phone": ""},
     "contact_phone": {"preferred_channel": Channel.EMAIL, "contact_phone": ""},
     "contact_consent": {"contact_consent": False},
+    "answers": {"answers": None},
 }
 
 
@@ -89,11 +111,14 @@ class ReasonAnswer:
     preferred_channel: str | None = None
     contact_consent: bool = False
     contact_phone: str = ""
+    #: The checked answers to the reason's follow-up questions (``questions.check_answers``).
+    answers: tuple[questions.CheckedAnswer, ...] = ()
 
     @property
     def says_something(self) -> bool:
-        """Whether there is anything to record: a reason, words of their own, or consent."""
-        return bool(self.reason or self.detail or self.contact_consent)
+        """Whether there is anything to record: a reason, words of their own, consent, or
+        answers to the reason's questions."""
+        return bool(self.reason or self.detail or self.contact_consent or self.answers)
 
 
 def check_reason(
@@ -104,6 +129,7 @@ def check_reason(
     contact_consent: bool = False,
     contact_phone: str | None = "",
     current_channel: str = Channel.EMAIL,
+    answers: Mapping[str, Any] | None = None,
 ) -> ReasonAnswer:
     """The answer to the reason step, checked; raises ``InvalidInput`` naming every bad field.
 
@@ -112,7 +138,9 @@ def check_reason(
     * ``contact_phone``: empty, or a valid phone number (``inputs.check_phone``: parsed with
       ``phonenumbers``, returned in E.164); required with consent when the channel
       (``preferred_channel``, else the case's ``current_channel``) reaches the customer by
-      phone: SMS, WhatsApp or a call.
+      phone: SMS, WhatsApp or a call;
+    * ``answers``: answers to the reason's follow-up questions by key
+      (``questions.check_answers``; errors on ``answers.<key>``).
 
     Only reads. Types and lengths are the caller's to parse (form or serializer fields).
     """
@@ -142,6 +170,11 @@ def check_reason(
         and "contact_phone" not in errors
     ):
         errors["contact_phone"] = [FieldError("phone_required", PHONE_REQUIRED)]
+    checked: tuple[questions.CheckedAnswer, ...] = ()
+    try:
+        checked = questions.check_answers(found, answers)
+    except InvalidInput as error:
+        errors.update(error.errors)
     if errors:
         raise InvalidInput(errors)
     return ReasonAnswer(
@@ -150,6 +183,7 @@ def check_reason(
         preferred_channel=preferred_channel or None,
         contact_consent=bool(contact_consent),
         contact_phone=phone,
+        answers=checked,
     )
 
 
@@ -164,7 +198,8 @@ def lenient_reason(fields: Mapping[str, Any], *, invalid: Iterable[str] = ()) ->
 
     def drop(names: Iterable[str]) -> None:
         for name in names:
-            values.update(_DROPPED.get(name, {}))
+            # "answers.<key>": one bad answer drops the answers (questions.field_name).
+            values.update(_DROPPED.get(name.split(".")[0], {}))
 
     drop(invalid)
     try:
@@ -177,7 +212,20 @@ def lenient_reason(fields: Mapping[str, Any], *, invalid: Iterable[str] = ()) ->
 def record_answer(
     case: CancellationCase, answer: ReasonAnswer, *, actor: Actor = None
 ) -> CancellationCase:
-    """Record what the customer answered on the reason step (``record_reason``)."""
+    """Record what the customer answered on the reason step (``record_reason``), and their
+    answers to the reason's questions with it, in one transaction (``questions.record_answers``;
+    without answers, the step costs what it did before)."""
+    if not answer.answers:
+        return _record_reason(case, answer, actor=actor)
+    with transaction.atomic():
+        case = _record_reason(case, answer, actor=actor)
+        questions.record_answers(case, answer.answers, actor=actor)
+    return case
+
+
+def _record_reason(
+    case: CancellationCase, answer: ReasonAnswer, *, actor: Actor = None
+) -> CancellationCase:
     return record_reason(
         case,
         answer.reason,
@@ -210,6 +258,37 @@ def cancel_now(
     case is no longer open (already decided).
     """
     if answer is not None and answer.says_something:
-        with contextlib.suppress(UnknownReason, InvalidTransition):
+        if answer.answers and not rules_for(case.compliance_profile).questions:
+            # Questions the profile does not ask are dropped, never a reason to refuse.
+            answer = dataclasses.replace(answer, answers=())
+        with contextlib.suppress(UnknownReason, InvalidTransition, InvalidInput):
             record_answer(case, answer, actor=actor)
     return confirm_cancellation(case, actor=actor)
+
+
+def accept_offer(case: CancellationCase, *, actor: Actor = None) -> CancellationCase:
+    """Accept the offer shown: before the confirmation it saves the case
+    (``cases.accept_offer``); after it (us-mn, heard on request) it reactivates the subscription
+    with the offer (``offer_question.accept_offer_after_confirmation``)."""
+    if _after_confirmation(case):
+        return offer_question.accept_offer_after_confirmation(case, actor=actor)
+    return cases.accept_offer(case, actor=actor)
+
+
+def decline_offer(case: CancellationCase, *, actor: Actor = None) -> CancellationCase:
+    """Decline the offer shown: an open case stays open with its cancel button; a cancelled one
+    (us-mn) stays cancelled."""
+    if _after_confirmation(case):
+        return offer_question.decline_offer_after_confirmation(case, actor=actor)
+    return cases.decline_offer(case, actor=actor)
+
+
+def _after_confirmation(case: CancellationCase) -> bool:
+    """Whether ``case`` is cancelled under a profile that offers after the confirmation (any
+    other closed case gets the usual "case_not_open")."""
+    current = CancellationCase.objects.filter(pk=case.pk).values_list(
+        "status", "compliance_profile"
+    )
+    for status, profile in current:
+        return status == CaseStatus.CANCELLED and rules_for(profile).offer_after_confirm
+    return False

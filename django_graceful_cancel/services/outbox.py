@@ -36,6 +36,7 @@ def sweep_batches(
     deliver: Callable[..., object],
     requeue_crashed: Callable[[int, datetime], None],
     label: str,
+    prefetch: Callable[[list[int]], dict[int, Any]] | None = None,
 ) -> int:
     """Put back stale rows, then claim and deliver due rows in at most ``max_batches`` batches of
     ``batch_size``; returns how many rows were handled.
@@ -43,6 +44,11 @@ def sweep_batches(
     ``claim_due(batch_size, now=claimed_at)`` claims rows, ``deliver(pk, claimed_at=claimed_at)``
     sends one; a row whose delivery raises is logged (as ``"<label> <pk> failed unexpectedly"``)
     and handed to ``requeue_crashed(pk, claimed_at)``, so one bad row never stops the sweep.
+
+    ``prefetch(pks)``, when given, reads a claimed batch in one query (row by key), handed to
+    ``deliver`` as ``loaded=``: one round trip per batch instead of one per row (issue 19). Each
+    outcome is still recorded right after its own send: recording a batch's outcomes together
+    would widen the one-message window in which a worker dying after a send sends it twice.
     """
     release_stale()
     handled = 0
@@ -51,9 +57,13 @@ def sweep_batches(
         pks = claim_due(batch_size, now=claimed_at)
         if not pks:
             break
+        loaded = prefetch(pks) if prefetch is not None else None
         for pk in pks:
             try:
-                deliver(pk, claimed_at=claimed_at)
+                if loaded is None:
+                    deliver(pk, claimed_at=claimed_at)
+                else:
+                    deliver(pk, claimed_at=claimed_at, loaded=loaded.get(pk))
             except Exception:
                 logger.exception("%s %s failed unexpectedly", label, pk)
                 requeue_crashed(pk, claimed_at)

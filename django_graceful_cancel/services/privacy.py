@@ -31,10 +31,15 @@ from ..models import (
     FulfilmentTask,
     IdempotencyKey,
     OfferPresentation,
+    Pause,
     PrivacyRequest,
+    QuestionAnswer,
+    ReachOutTask,
     StaffNote,
+    Withdrawal,
 )
 from ..models.cases import describe_actor
+from . import evidence
 from .cases import retry_provider_sync
 from .core import Actor, record
 
@@ -111,6 +116,18 @@ def export_customer_data(customer: Any, *, actor: Actor) -> dict[str, Any]:
         for task in FulfilmentTask.objects.filter(case_id__in=case_ids)
     }
     followups = _followups_of(case_ids)
+    # The answers to the reason's follow-up questions (services/questions.py).
+    answers: dict[int, list] = {}
+    for answer in QuestionAnswer.objects.filter(case_id__in=case_ids).order_by("pk"):
+        answers.setdefault(answer.case_id, []).append(
+            {
+                "question": answer.question_key,
+                "kind": answer.kind,
+                "answer": answer.value,
+                "answered_at": answer.answered_at,
+                "updated_at": answer.updated_at,
+            }
+        )
     declarations = _declarations_of(customer.pk, case_ids).values(
         "reference",
         "status",
@@ -145,10 +162,27 @@ def export_customer_data(customer: Any, *, actor: Actor) -> dict[str, Any]:
                 "staff_notes": notes.get(case.pk, []),
                 "offer_task": offer_tasks.get(case.pk),
                 "follow_ups": followups.get(case.pk, []),
+                "answers": answers.get(case.pk, []),
             }
             for case in cases
         ],
         "cancellation_declarations": list(declarations),
+        "withdrawals": list(
+            _withdrawals_of(customer.pk, case_ids).values(
+                "reference",
+                "status",
+                "name",
+                "email",
+                "contract",
+                "language",
+                "received_at",
+                "withdrawn_at",
+                "refund_amount",
+                "refund_currency",
+                "refunded_at",
+                "case_id",
+            )
+        ),
     }
     data = _plain(data)
     with transaction.atomic():
@@ -182,6 +216,11 @@ def _declarations_of(customer_id: int, case_ids: list[int]) -> QuerySet:
     )
 
 
+def _withdrawals_of(customer_id: int, case_ids: list[int]) -> QuerySet:
+    """Withdrawals (the statutory withdrawal function) of this customer or their cases."""
+    return Withdrawal.objects.filter(Q(customer_id=customer_id) | Q(case_id__in=case_ids))
+
+
 def _scrub(data: dict[str, Any]) -> dict[str, Any]:
     return {k: ("" if k in _FREE_TEXT_KEYS else v) for k, v in (data or {}).items()}
 
@@ -191,8 +230,8 @@ def erase_customer(customer: Any, *, actor: Actor) -> PrivacyRequest:
 
     Kept: status, dates, reason and root cause (catalogue rows), plan and price snapshot, offer
     outcome, survey score. Erased: the link to the customer, everything they or staff typed about
-    them (reason in their words, root cause notes, staff notes, survey comment, free text in the
-    timeline), the phone number, the subscription reference (kept while a cancellation or
+    them (reason in their words, root cause notes, staff notes, survey comment, text answers to
+    follow-up questions, free text in the timeline), the phone number, the subscription reference (kept while a cancellation or
     reactivation is still pending at the provider, which needs it), the API's stored responses
     (``IdempotencyKey``). Pending follow-ups are cancelled.
     The host's user account is not touched: deleting it is the host's decision.
@@ -231,6 +270,13 @@ def erase_customer(customer: Any, *, actor: Actor) -> PrivacyRequest:
         StaffNote.objects.filter(case_id__in=case_ids).update(body="")
         # What staff wrote applying an accepted offer (services/fulfilment.py).
         FulfilmentTask.objects.filter(case_id__in=case_ids).update(note="")
+        # Pauses and went-dark tasks (services/pauses.py, services/reach.py): what staff wrote
+        # and what they listed as tried (call outcomes are free text) go; the states stay.
+        Pause.objects.filter(case_id__in=case_ids).update(customer=None)
+        ReachOutTask.objects.filter(case_id__in=case_ids).update(note="", tried={})
+        # Follow-up answers: the words go; a choice's key and a 0-10 score stay, anonymous
+        # figures like the survey score.
+        QuestionAnswer.objects.filter(case_id__in=case_ids).exclude(text="").update(text="")
         # The timeline is append-only for everything except erasure, which the law puts first.
         events = list(CaseEvent.objects.filter(case_id__in=case_ids).only("pk", "data", "actor"))
         for event in events:
@@ -248,14 +294,22 @@ def erase_customer(customer: Any, *, actor: Actor) -> PrivacyRequest:
             staff_note="",
             client_hash="",
         )
+        # Withdrawals (services/withdrawals.py): what the sender typed; the dates and the refund
+        # stay, for the figures and the refund still owed.
+        _withdrawals_of(customer_id, case_ids).update(
+            customer=None, name="", email="", contract="", staff_note="", client_hash=""
+        )
         # Replayable API responses hold what the customer typed (their reason, their phone).
         IdempotencyKey.objects.filter(customer_id=customer_id).delete()
+        # The retained evidence records go too, purged cases' included: erasure on request
+        # outranks their retention period (docs/privacy.md); the log says how many went.
+        evidence_erased = evidence.erase(customer_id, case_ids)
         request = _log_request(
             PrivacyRequest.Kind.ERASE,
             subject=str(customer_id),
             actor=actor,
             cases=len(cases),
-            detail={"cases": case_ids},
+            detail={"cases": case_ids, "evidence_records_erased": evidence_erased},
         )
         for case in cases:
             record(case, EventKind.ERASED, actor=actor, data={"request": request.pk})
@@ -302,21 +356,32 @@ def purge_cases(
         raise InvalidTransition(code="purge_days_invalid")
     cutoff = timezone.now() - timedelta(days=days)
     old = purgeable_cases(cutoff)
-    deleted = 0
+    deleted = evidence_kept = evidence_expired = 0
     while True:
         with transaction.atomic():
             pks = list(old.order_by("pk").values_list("pk", flat=True)[:batch_size])
             if not pks:
                 break
+            # Evidence records outlive the case until EVIDENCE_RETENTION_DAYS after it closed:
+            # snapshot them before the rows they are built from go (services/evidence.py).
+            kept, expired = evidence.retain_for_purge(pks)
+            evidence_kept += kept
+            evidence_expired += expired
             CancellationCase.objects.filter(pk__in=pks).delete()
             deleted += len(pks)
     with transaction.atomic():
+        evidence_expired += evidence.expire()
         request = _log_request(
             PrivacyRequest.Kind.PURGE,
             subject="",
             actor=actor,
             cases=deleted,
-            detail={"older_than_days": days, "cutoff": cutoff.isoformat()},
+            detail={
+                "older_than_days": days,
+                "cutoff": cutoff.isoformat(),
+                "evidence_records_kept": evidence_kept,
+                "evidence_records_expired": evidence_expired,
+            },
         )
         signals.cases_purged.send(sender=PrivacyRequest, actor=actor, request=request)
     return request

@@ -48,19 +48,47 @@ def gc_absolute(path: Any) -> str:
     return absolute(str(path or ""))
 
 
-@register.simple_tag
-def gc_declaration_url() -> str:
-    """The no-login "cancel contracts here" page, or "" when the profile has none.
+def _request_rules(context: Any) -> Any:
+    """The rules for the page's visitor (``jurisdiction.rules_for_request``), resolved once per
+    render; the site's fallback profile when the template has no request."""
+    from ..compliance import rules_for
+    from ..jurisdiction import rules_for_request
+
+    request = context.get("request") if hasattr(context, "get") else None
+    if request is None:
+        return rules_for()
+    cached = getattr(request, "_graceful_cancel_rules", None)
+    if cached is None:
+        cached = rules_for_request(request)
+        request._graceful_cancel_rules = cached
+    return cached
+
+
+@register.simple_tag(takes_context=True)
+def gc_declaration_url(context: Any) -> str:
+    """The no-login "cancel contracts here" page, or "" when the visitor's profile has none.
 
     For the site's footer: ``{% gc_declaration_url as url %}{% if url %}<a href="{{ url }}">...``
     """
     from django.urls import NoReverseMatch, reverse
 
-    from ..compliance import rules_for
-
-    if not rules_for().declaration_page:
+    if not _request_rules(context).declaration_page:
         return ""
     try:
         return reverse("graceful_cancel:declare")
     except NoReverseMatch:
         return ""
+
+
+@register.simple_tag(takes_context=True)
+def gc_cancel_label(context: Any) -> str:
+    """The label of the way into the cancellation flow for this visitor, as their profile's law
+    words it: "Verträge hier kündigen" (de), "Résilier votre contrat" (fr), "Cancel your
+    subscription" (us). For the account page's link::
+
+        <a href="{% url 'graceful_cancel:start' %}">{% gc_cancel_label %}</a>
+
+    Resolves the visitor's jurisdiction (the billing address may be a backend call), once per
+    request.
+    """
+    return str(_request_rules(context).heading)

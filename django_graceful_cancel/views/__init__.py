@@ -7,10 +7,23 @@ from .declarations import (
     declaration_received,
     declare,
 )
-from .flow import accept, confirm, done, offer, reactivate, receipt, saved, start
+from .flow import (
+    accept,
+    confirm,
+    done,
+    offer,
+    offer_question,
+    reactivate,
+    receipt,
+    saved,
+    start,
+)
+from .returns import comeback
+from .withdrawals import withdraw, withdrawal_confirm, withdrawal_received
 
 __all__ = [
     "accept",
+    "comeback",
     "confirm",
     "declaration_confirm",
     "declaration_dispute",
@@ -18,8 +31,12 @@ __all__ = [
     "declare",
     "done",
     "offer",
+    "offer_question",
     "reactivate",
     "receipt",
     "saved",
     "start",
+    "withdraw",
+    "withdrawal_confirm",
+    "withdrawal_received",
 ]

@@ -21,10 +21,10 @@ from django.views.decorators.http import require_http_methods
 
 from .. import services
 from ..client_ip import client_ip
-from ..compliance import rules_for
 from ..exceptions import BackendError, InvalidTransition, RateLimited
 from ..followups.links import InvalidLink
 from ..forms import DeclarationForm
+from ..jurisdiction import rules_for_request
 from ..models import CancellationDeclaration
 from ..services.declarations import read_confirmation_token
 from .pages import problem_page, render_page
@@ -32,8 +32,10 @@ from .pages import problem_page, render_page
 logger = logging.getLogger("django_graceful_cancel")
 
 
-def _declarations_enabled() -> None:
-    if not rules_for().declaration_page:
+def _declarations_enabled(request: HttpRequest) -> None:
+    # The visitor's profile (jurisdiction.py: their billing address when signed in, else the
+    # CDN's country header, else the site's default): de and eu have the page.
+    if not rules_for_request(request).declaration_page:
         raise Http404
 
 
@@ -71,7 +73,7 @@ def _process(pk: int) -> Callable[[], None]:
 @require_http_methods(["GET", "POST"])
 def declare(request: HttpRequest) -> HttpResponse:
     """ "Cancel contracts here": no login, only what identifies customer and contract."""
-    _declarations_enabled()
+    _declarations_enabled(request)
     form = DeclarationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

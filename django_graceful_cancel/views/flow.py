@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods
 from .. import dates, services
 from ..backends import get_backend
 from ..choices import CaseStatus, OfferOutcome
-from ..compliance import rules_for
+from ..compliance import ComplianceRules, rules_for
 from ..exceptions import (
     BackendError,
     InvalidTransition,
@@ -32,9 +32,10 @@ from ..exceptions import (
     OfferNotApplicable,
 )
 from ..forms import ReasonForm
+from ..jurisdiction import Jurisdiction, profile_for, resolve_jurisdiction
 from ..models import CancellationCase, OfferPresentation
 from ..rendering import render_message
-from ..services import flow, fulfilment
+from ..services import evidence, flow, fulfilment, questions
 from ..services.cases import flow_message_context
 from .pages import problem_page, render_page
 
@@ -119,8 +120,13 @@ def _provider_down(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
     """Step 1: why are you leaving (optional) and a "Cancel my subscription" button that works
-    without choosing anything."""
-    rules = rules_for()
+    without choosing anything.
+
+    The customer's jurisdiction (billing address, the CDN's country header, the site's default:
+    ``jurisdiction.resolve_jurisdiction``) chooses the profile whose rules the page follows and
+    which the case records: under ``de`` this is the confirmation page of the "Verträge hier
+    kündigen" button, with its "jetzt kündigen" button.
+    """
     try:
         info = get_backend().get_active_subscription(request.user)
     except BackendError:
@@ -129,13 +135,15 @@ def start(request: HttpRequest) -> HttpResponse:
         return _nothing_to_cancel(request)
     if info.cancel_at_period_end:
         return _already_cancelled(request)
+    where = resolve_jurisdiction(request.user, request, subscription=info)
+    rules = rules_for(profile_for(where))
     action = request.POST.get("action", "continue") if request.method == "POST" else ""
     form = ReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if action == "cancel" or not rules.survey_first:
-            return _start_and_cancel(request, form)
+            return _start_and_cancel(request, form, where)
         if form.is_valid():
-            return _start_and_continue(request, form)
+            return _start_and_continue(request, form, where)
     effective_at = expected_effective_at(info.current_period_end)
     context = {
         "form": form,
@@ -147,13 +155,14 @@ def start(request: HttpRequest) -> HttpResponse:
     return render_page(request, "start.html", context, status=400 if form.errors else 200)
 
 
-def _start(request: HttpRequest) -> CancellationCase | HttpResponse:
+def _start(request: HttpRequest, where: Jurisdiction | None) -> CancellationCase | HttpResponse:
     try:
         case, _created = flow.start_case(
             request.user,
             language=translation.get_language(),
             # The browser's zone (flow.js fills it in), so dates read right for the customer.
             time_zone=dates.known_zone(request.POST.get("time_zone")),
+            jurisdiction=where,
             actor=request.user,
         )
     except NoActiveSubscription:
@@ -167,8 +176,10 @@ def _start(request: HttpRequest) -> CancellationCase | HttpResponse:
     return case
 
 
-def _start_and_cancel(request: HttpRequest, form: ReasonForm) -> HttpResponse:
-    started = _start(request)
+def _start_and_cancel(
+    request: HttpRequest, form: ReasonForm, where: Jurisdiction | None
+) -> HttpResponse:
+    started = _start(request, where)
     if isinstance(started, HttpResponse):
         return started
     case = started
@@ -181,8 +192,10 @@ def _start_and_cancel(request: HttpRequest, form: ReasonForm) -> HttpResponse:
     return redirect("graceful_cancel:done", reference=case.reference)
 
 
-def _start_and_continue(request: HttpRequest, form: ReasonForm) -> HttpResponse:
-    started = _start(request)
+def _start_and_continue(
+    request: HttpRequest, form: ReasonForm, where: Jurisdiction | None
+) -> HttpResponse:
+    started = _start(request, where)
     if isinstance(started, HttpResponse):
         return started
     case = started
@@ -225,6 +238,13 @@ def _offer_page(
         },
     )
     question = case.reason.localized_follow_up_question if case.reason else ""
+    # The reason's structured follow-up questions, on this screen only (services/questions.py):
+    # no query when the reason has none or the profile forbids them, one otherwise.
+    asked = questions.shown_questions(
+        case,
+        posted=answer_form.data if answer_form is not None else None,
+        errors=answer_form.service_errors if answer_form is not None else None,
+    )
     context = {
         "case": case,
         "presentation": pending,
@@ -239,11 +259,15 @@ def _offer_page(
         # The reason's follow-up question ("What price would feel fair to you?"), asked here
         # as the API's clients ask it (GET reasons/): optional, answered in the case's words.
         "question": question,
+        "questions": asked,
         "answer_form": answer_form,
         "answer": answer_form["detail"].value() if answer_form else case.reason_detail,
         "answered": request.GET.get("answered") == "1",
         "answer_max_length": flow.DETAIL_MAX_LENGTH,
+        "rules": _case_rules(case),
     }
+    # The evidence record keeps the message and offer as the customer saw them.
+    evidence.page_shown(case, "offer", request, shown=message.text)
     return render_page(request, "offer.html", context, status=status)
 
 
@@ -266,14 +290,18 @@ def offer(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _answer_question(request: HttpRequest, case: CancellationCase) -> HttpResponse:
+    asked = questions.questions_for(case.reason, case.compliance_profile)
     form = ReasonForm(
-        {
+        answers=questions.posted_answers(asked, request.POST) if asked else None,
+        data={
             "reason": case.reason.slug if case.reason else "",
             "detail": request.POST.get("detail", ""),
             "preferred_channel": case.preferred_channel,
             "contact_phone": case.contact_phone,
             **({"contact_consent": "on"} if case.contact_consent else {}),
-        }
+            # Shown again as sent when an answer breaks a rule.
+            **{k: v for k, v in request.POST.items() if k.startswith(questions.FIELD_PREFIX)},
+        },
     )
     if not form.is_valid() or form.answer is None:
         return _offer_page(request, case, answer_form=form, status=400)
@@ -292,13 +320,24 @@ def accept(request: HttpRequest, reference: str) -> HttpResponse:
     case = _own_case(request, reference)
     if request.method != "POST":
         return _page_for(case)
+    after_confirmation = case.status == CaseStatus.CANCELLED
     try:
+        # A cancelled case (us-mn: the offer was heard on request) is reactivated with it.
         flow.accept_offer(case, actor=request.user)
     except InvalidTransition:
         case.refresh_from_db()
         return _page_for(case)
     except BackendError as error:
         case.refresh_from_db()
+        if after_confirmation:
+            return _done_page(
+                request,
+                case,
+                error=str(OfferNotApplicable.default_message)
+                if not error.transient
+                else _("We could not apply the offer just now, and nothing was changed."),
+                status=409 if not error.transient else 503,
+            )
         if not error.transient:
             # Trying again cannot help (the plan it names is gone, the site refused it): say so
             # and take the offer away; the way out stays where it was.
@@ -318,6 +357,8 @@ def accept(request: HttpRequest, reference: str) -> HttpResponse:
             ),
             status=503,
         )
+    if after_confirmation:
+        return redirect("graceful_cancel:reactivate", reference=case.reference)
     return redirect("graceful_cancel:saved", reference=case.reference)
 
 
@@ -328,10 +369,12 @@ def confirm(request: HttpRequest, reference: str) -> HttpResponse:
     case = _own_case(request, reference)
     if request.method != "POST":
         return _page_for(case)
-    # Already decided (a double submit): show where the case is.
-    with contextlib.suppress(InvalidTransition):
-        flow.confirm_cancellation(case, actor=request.user)
-    case.refresh_from_db()
+    try:
+        # The service returns the case as it left it: no need to read it again (issue 19).
+        case = flow.confirm_cancellation(case, actor=request.user)
+    except InvalidTransition:
+        # Already decided (a double submit): show where the case is.
+        case.refresh_from_db()
     return _page_for(case)
 
 
@@ -341,8 +384,67 @@ def done(request: HttpRequest, reference: str) -> HttpResponse:
     case = _own_case(request, reference)
     if case.status != CaseStatus.CANCELLED:
         return _page_for(case)
+    evidence.page_shown(case, "done", request)
+    return _done_page(request, case)
+
+
+#: Session key of the cases whose customer answered "no" to hearing an offer (us-mn): the
+#: question is not asked again. Nothing else is stored: "no" changes nothing.
+NO_OFFER_SESSION_KEY = "graceful_cancel_no_offer"
+
+
+def _done_page(
+    request: HttpRequest, case: CancellationCase, *, error: str = "", status: int = 200
+) -> HttpResponse:
     access_ended = case.effective_at is not None and case.effective_at <= timezone.now()
-    return render_page(request, "done.html", {"case": case, "access_ended": access_ended})
+    presentation = _presentation(case)
+    pending = (
+        presentation if presentation and presentation.outcome == OfferOutcome.PRESENTED else None
+    )
+    said_no = case.reference in request.session.get(NO_OFFER_SESSION_KEY, [])
+    context = {
+        "case": case,
+        "access_ended": access_ended,
+        "rules": _case_rules(case),
+        # us-mn: once cancelled, the customer may be asked whether they want to hear an offer;
+        # the offer itself only after a "yes" (services/offer_question.py).
+        "offer_question": not said_no and pending is None and flow.offer_question_open(case),
+        "presentation": pending if case.can_reactivate else None,
+        "offer": pending.offer if pending and case.can_reactivate else None,
+        "promise": fulfilment.promise_for(pending) if pending else None,
+        "error": error,
+    }
+    return render_page(request, "done.html", context, status=status)
+
+
+def _case_rules(case: CancellationCase) -> ComplianceRules:
+    return rules_for(case.compliance_profile)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def offer_question(request: HttpRequest, reference: str) -> HttpResponse:
+    """The answer to "Would you like to hear an offer?" asked once cancelled (us-mn).
+
+    "yes" presents the one offer (``flow.hear_offer``); "no" changes nothing and the question is
+    not asked again; "decline" declines the offer heard (``flow.decline_offer``). Each goes back
+    to the confirmation page; a GET never changes anything.
+    """
+    case = _own_case(request, reference)
+    if request.method != "POST" or case.status != CaseStatus.CANCELLED:
+        return _page_for(case)
+    answer = request.POST.get("answer", "")
+    if answer == "yes":
+        with contextlib.suppress(InvalidTransition):
+            flow.hear_offer(case, actor=request.user)
+    elif answer == "decline":
+        with contextlib.suppress(InvalidTransition):
+            flow.decline_offer(case, actor=request.user)
+    elif answer == "no":
+        said_no = [*request.session.get(NO_OFFER_SESSION_KEY, []), case.reference]
+        request.session[NO_OFFER_SESSION_KEY] = said_no[-20:]
+    url = reverse("graceful_cancel:done", kwargs={"reference": case.reference})
+    return redirect(f"{url}#gc-after")
 
 
 @login_required
@@ -366,6 +468,7 @@ def saved(request: HttpRequest, reference: str) -> HttpResponse:
     if case.status != CaseStatus.SAVED:
         return _page_for(case)
     presentation = _presentation(case)
+    evidence.page_shown(case, "saved", request)
     return render_page(
         request,
         "saved.html",
@@ -390,4 +493,12 @@ def reactivate(request: HttpRequest, reference: str) -> HttpResponse:
             with contextlib.suppress(InvalidTransition):
                 flow.reactivate(case, actor=request.user)
         return redirect("graceful_cancel:reactivate", reference=case.reference)
+    presentation = _presentation(case) if case.status == CaseStatus.REACTIVATED else None
+    if presentation is not None and presentation.outcome == OfferOutcome.ACCEPTED:
+        # Back with the offer heard after the confirmation (us-mn): say what the offer does and
+        # who applies it, as the saved page does, never just "nothing else changes".
+        evidence.page_shown(case, "saved", request)
+        context = {"case": case, "presentation": presentation, "offer": presentation.offer}
+        return render_page(request, "saved.html", context)
+    evidence.page_shown(case, "reactivate", request)
     return render_page(request, "reactivate.html", {"case": case})

@@ -74,8 +74,7 @@ class EventType:
     details: tuple[str, ...] = ()
 
 
-#: Every event type, in the order the admin lists them. ("case.returned" comes with the timeline
-#: event for a returning customer.)
+#: Every event type, in the order the admin lists them.
 EVENT_TYPES: tuple[EventType, ...] = (
     EventType("case.started", _("A customer started a cancellation"), EventKind.STARTED),
     EventType(
@@ -116,6 +115,42 @@ EVENT_TYPES: tuple[EventType, ...] = (
     ),
     EventType(
         "case.abandoned", _("A customer left the flow without deciding"), EventKind.ABANDONED
+    ),
+    EventType(
+        "case.withdrawn",
+        _("A customer withdrew from the contract (statutory withdrawal)"),
+        EventKind.WITHDRAWN,
+        details=("withdrawal", "received_at", "profile"),
+    ),
+    EventType(
+        "case.returned",
+        _("A former customer came back"),
+        EventKind.RETURNED,
+        details=("method", "channel", "offer", "source"),
+    ),
+    # Pauses (services/pauses.py, docs/pause.md).
+    EventType(
+        "pause.started",
+        _("A subscription was paused"),
+        EventKind.PAUSE_STARTED,
+        details=("ends_at", "via"),
+    ),
+    EventType(
+        "pause.extended",
+        _("A pause was extended"),
+        EventKind.PAUSE_EXTENDED,
+        details=("days", "ends_at"),
+    ),
+    EventType(
+        "pause.resumed",
+        _("A paused subscription runs again"),
+        EventKind.PAUSE_RESUMED,
+        details=("early",),
+    ),
+    EventType(
+        "pause.cancelled",
+        _("A subscription was cancelled while paused"),
+        EventKind.PAUSE_CANCELLED,
     ),
     EventType("declaration.received", _("A cancellation declaration was received")),
     EventType("declaration.disputed", _("The account holder disputed a declaration")),

@@ -50,6 +50,7 @@ from ..models import (
     CaseEvent,
     OutboundDelivery,
     WebhookEndpoint,
+    catalogue_cache,
 )
 from ..models.cases import describe_actor
 from ..models.webhooks import new_webhook_secret
@@ -91,13 +92,15 @@ def enqueue_for_event(case: CancellationCase, event: CaseEvent) -> list[Outbound
     webhook event type, one per staff alert and channel; dispatched once the transaction commits.
 
     ``services.core.record`` calls this right after writing the event. An event no webhook type
-    or alert rule reads costs no query; one that does costs one SELECT of the active endpoints,
-    plus one INSERT when some endpoint or rule wants it.
+    or alert rule reads costs no query; one that does reads the active endpoints from memory,
+    plus one INSERT when some endpoint or rule wants it (the active endpoints are cached).
     """
     rows: list[OutboundDelivery] = []
     types = events.types_for(event)
     if types:
-        endpoints = list(WebhookEndpoint.objects.filter(active=True).order_by("pk"))
+        # The active endpoints come from the cached catalogue (models/catalogue_cache.py): a
+        # site with none subscribed pays no query per event (issue 19).
+        endpoints = catalogue_cache.active_endpoints()
         for event_type in types:
             targets = [e for e in endpoints if e.wants(event_type.name)]
             if not targets:

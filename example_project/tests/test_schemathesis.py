@@ -137,6 +137,8 @@ OPERATIONS = [
     ("POST", "/api/cancel/cases/{reference}/confirm/"),
     ("POST", "/api/cancel/cases/{reference}/reactivate/"),
     ("GET", "/api/cancel/analytics/summary/"),
+    ("GET", "/api/cancel/withdrawal/"),
+    ("POST", "/api/cancel/withdrawal/"),
 ]
 
 #: Bounded and repeatable; no example database in the checkout.
@@ -179,9 +181,20 @@ def test_each_operation_matches_its_schema_and_never_fails(
     method: str,
     path: str,
     mode: GenerationMode,
+    request: Any,
 ) -> None:
     operation = api_schema[path][method]
     statuses: list[int] = []
+    if path.endswith("/withdrawal/"):
+        # The withdrawal function exists only within a profile's withdrawal period: a German
+        # subscription started today, so the fuzzed bodies reach the withdrawal itself.
+        from shop.models import Subscription
+
+        django_settings = request.getfixturevalue("settings")
+        django_settings.GRACEFUL_CANCEL = gc_settings(
+            API_WRITE_THROTTLE_RATE=None, FOLLOWUP_DISPATCH="sweep", COMPLIANCE_PROFILE="de"
+        )
+        Subscription.objects.filter(user=fuzz_customer).update(started_at=timezone.now())
     if path.endswith("/reactivate/"):
         # Only a cancelled case can be reactivated: start from one.
         services.confirm_cancellation(

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +51,13 @@ from ...conf import (
     positive_int,
 )
 from ...exceptions import BackendError
-from ..base import ACTIVE_STATUSES, BaseSubscriptionBackend, SubscriptionInfo
+from ..base import (
+    ACTIVE_STATUSES,
+    BaseSubscriptionBackend,
+    ResubscribeQuote,
+    ResubscribeResult,
+    SubscriptionInfo,
+)
 
 if TYPE_CHECKING:
     from stripe.params import (
@@ -59,10 +65,15 @@ if TYPE_CHECKING:
         CustomerCreateBalanceTransactionParams,
         SubscriptionCancelParams,
         SubscriptionCancelParamsCancellationDetails,
+        SubscriptionCreateParams,
+        SubscriptionCreateParamsItem,
         SubscriptionListParams,
+        SubscriptionPauseParams,
+        SubscriptionResumeParams,
         SubscriptionUpdateParams,
         SubscriptionUpdateParamsItem,
     )
+    from stripe.params.checkout import SessionCreateParams
 
     from ...models import CancellationCase, RetentionOffer
 
@@ -281,10 +292,24 @@ def _price_map(value: Any) -> bool:
 _PRORATIONS = 'None, "create_prorations", "none" or "always_invoice"'
 
 
+#: The first API version (as the SDK pins it) with native pause: ``STRIPE_PAUSE_MODE = "auto"``
+#: pauses natively from it on (the SDK release that added ``subscriptions.pause`` pins it).
+NATIVE_PAUSE_SINCE = "2026-10-28"
+
+#: Stripe's status of a natively paused subscription: still the customer's, so it can be
+#: cancelled (the flow starts on it like on an active one).
+PAUSED_STATUS = "paused"
+
+
 class StripeSubscriptionBackend(BaseSubscriptionBackend):
     """Reads and changes Stripe subscriptions; the subscription id ("sub_...") is the reference."""
 
     supports_period_end_cancel = True
+    supports_pause_lifecycle = True
+    #: A former customer comes back on a new subscription (or a Checkout Session without a saved
+    #: payment method); a win-back discount rides on it as a coupon (docs/returns.md).
+    supports_resubscribe = True
+    resubscribe_offers = frozenset({OfferKind.DISCOUNT})
     #: Applied at Stripe by ``apply_offer`` (``can_apply`` also needs what each one names: a
     #: configured price for downgrades and free features, a coupon or an amount for discounts).
     #: Consultations are never applied here: they need a fulfilment route (docs/backends.md).
@@ -354,6 +379,23 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
             "void",
             valid=lambda v: v in ("void", "keep_as_draft", "mark_uncollectible"),
             expected='"void", "keep_as_draft" or "mark_uncollectible"',
+        ),
+        # How a pause offer pauses at Stripe (docs/stripe.md, "Pauses"): "pause_collection" (the
+        # subscription stays active, its invoices are voided by STRIPE_PAUSE_BEHAVIOR until
+        # resumes_at, and Stripe resumes it by itself), "native" (POST /v1/subscriptions/{id}/pause:
+        # status "paused", no invoices, no new periods; the pause sweep resumes it on its date) or
+        # "auto" (native when the API version the SDK pins has it, NATIVE_PAUSE_SINCE).
+        "STRIPE_PAUSE_MODE": Option(
+            "pause_collection",
+            valid=lambda v: v in ("pause_collection", "native", "auto"),
+            expected='"pause_collection", "native" or "auto"',
+        ),
+        # A native pause's resume: "resume_on_payment_attempt" (Stripe's default: active once it
+        # tries to charge) or "resume_on_payment_success" (active only once the charge succeeds).
+        "STRIPE_RESUME_PAYMENT_BEHAVIOR": Option(
+            "resume_on_payment_attempt",
+            valid=lambda v: v in ("resume_on_payment_attempt", "resume_on_payment_success"),
+            expected='"resume_on_payment_attempt" or "resume_on_payment_success"',
         ),
         # Proration sent with an extension offer's new trial end: "none" (the free days are the
         # whole gift; Stripe's default would also credit the unused part of the period), None
@@ -436,10 +478,16 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
         customer_id = customer_id_for(customer, lookup=self.get_option("STRIPE_CUSTOMER_LOOKUP"))
         if not customer_id:
             return None
-        params: SubscriptionListParams = {"customer": customer_id, "limit": 20}
+        # The customer comes along (one request, not two): its address places the customer for
+        # the law (jurisdiction.py), and its tax location where the address is missing.
+        params: SubscriptionListParams = {
+            "customer": customer_id,
+            "limit": 20,
+            "expand": ["data.customer"],
+        }
         with stripe_errors():
             subscriptions = self.client.v1.subscriptions.list(params)
-        statuses = self.get_option("SUBSCRIPTION_ACTIVE_STATUSES")
+        statuses = [*self.get_option("SUBSCRIPTION_ACTIVE_STATUSES"), PAUSED_STATUS]
         active = [sub.to_dict() for sub in subscriptions.data if sub.status in statuses]
         if not active:
             return None
@@ -470,6 +518,8 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
         period_end = item.get("current_period_end") or sub.get("current_period_end")
         code = self._plan_code(price_id, price.get("lookup_key"))
         cancel_at = sub.get("cancel_at")
+        customer = sub.get("customer")
+        country, region = self.billing_place(customer if isinstance(customer, dict) else {})
         return SubscriptionInfo(
             reference=str(sub["id"]),
             plan=str(price.get("nickname") or code),
@@ -479,10 +529,13 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
             interval=str(recurring.get("interval") or price.get("interval") or ""),
             started_at=_timestamp(sub.get("start_date") or sub.get("created")),
             current_period_end=_timestamp(cancel_at or period_end),
-            is_active=sub.get("status") in self.get_option("SUBSCRIPTION_ACTIVE_STATUSES"),
+            is_active=sub.get("status")
+            in [*self.get_option("SUBSCRIPTION_ACTIVE_STATUSES"), PAUSED_STATUS],
             cancel_at_period_end=bool(sub.get("cancel_at_period_end") or cancel_at),
+            country=country,
+            region=region,
             extra={
-                "customer": sub.get("customer"),
+                "customer": customer.get("id") if isinstance(customer, dict) else customer,
                 "status": sub.get("status"),
                 "price_id": price_id,
                 "item_id": item.get("id"),
@@ -490,6 +543,19 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
                 "trial_end": sub.get("trial_end"),
             },
         )
+
+    @staticmethod
+    def billing_place(customer: dict[str, Any]) -> tuple[str, str]:
+        """(country, region) of an expanded Stripe customer: its address, else its tax location
+        (``customer.tax.location``, present where the customer object carries it, e.g. in a
+        webhook's or an expanded object); ("", "") when neither."""
+        address = customer.get("address") or {}
+        if address.get("country"):
+            return str(address["country"]), str(address.get("state") or "")
+        location = (customer.get("tax") or {}).get("location") or {}
+        if location.get("country"):
+            return str(location["country"]), str(location.get("state") or "")
+        return "", ""
 
     @staticmethod
     def _main_item(sub: dict[str, Any]) -> dict[str, Any]:
@@ -576,6 +642,134 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
             "metadata": {"graceful_cancel_case": case.reference},
         }
         self._update(reference, params)
+
+    # --- returns (docs/returns.md) ------------------------------------------------------------
+
+    def _saved_payment_method(self, customer_id: str) -> str:
+        """The customer's default payment method (or legacy default source), or ""."""
+        with stripe_errors():
+            customer = self.client.v1.customers.retrieve(customer_id).to_dict()
+        invoice_settings = customer.get("invoice_settings") or {}
+        method = invoice_settings.get("default_payment_method") or customer.get("default_source")
+        return str(getattr(method, "id", method) or "")
+
+    def _offer_price(
+        self, offer: RetentionOffer, amount: Decimal, currency: str
+    ) -> tuple[Decimal, int]:
+        """The first charge(s) with a win-back discount, and how many charges it lasts."""
+        params = offer.parameters if isinstance(offer.parameters, dict) else {}
+        percent, amount_off = params.get("percent_off"), params.get("amount_off")
+        months = int(params.get("duration_months") or 1)
+        if params.get("coupon"):
+            with stripe_errors():
+                coupon = self.client.v1.coupons.retrieve(str(params["coupon"])).to_dict()
+            percent, amount_off = coupon.get("percent_off"), coupon.get("amount_off")
+            months = int(coupon.get("duration_in_months") or 1)
+        # In the currency's smallest unit, as Stripe counts: the discount is rounded to a whole
+        # cent (half up), then taken off.
+        zero_decimal = currency.lower() in ZERO_DECIMAL_CURRENCIES
+        minor = amount if zero_decimal else amount * 100
+        if percent is not None:
+            off = (minor * Decimal(str(percent)) / 100).quantize(Decimal(1), ROUND_HALF_UP)
+        elif amount_off is not None:
+            off = Decimal(str(amount_off))
+        else:
+            raise BackendError(
+                _("This discount offer has neither a coupon nor an amount."), transient=False
+            )
+        return self._amount(max(minor - off, Decimal(0)), currency), months
+
+    def resubscribe_quote(
+        self, case: CancellationCase, *, offer: RetentionOffer | None = None
+    ) -> ResubscribeQuote | None:
+        """The plan of the ended subscription, at its price, from now; a Checkout Session when
+        the customer has no saved payment method. Two reads (the old subscription, the
+        customer), three with a named coupon."""
+        old = self.get_subscription(case.subscription_ref) if case.subscription_ref else None
+        if old is None or old.price is None or not old.extra.get("price_id"):
+            return None
+        customer_id = str(old.extra.get("customer") or "")
+        if not customer_id:
+            return None
+        offer_amount, periods = (None, 1)
+        if offer is not None:
+            offer_amount, periods = self._offer_price(offer, old.price, old.currency)
+        return ResubscribeQuote(
+            plan=old.plan,
+            plan_code=old.plan_code,
+            amount=old.price,
+            currency=old.currency,
+            interval=old.interval,
+            first_charge_at=timezone.now(),
+            offer_amount=offer_amount,
+            offer_periods=periods,
+            needs_checkout=not self._saved_payment_method(customer_id),
+            extra={"customer": customer_id, "price_id": str(old.extra["price_id"])},
+        )
+
+    def resubscribe(
+        self,
+        case: CancellationCase,
+        *,
+        quote: ResubscribeQuote,
+        offer: RetentionOffer | None,
+        idempotency_key: str,
+        return_url: str,
+    ) -> ResubscribeResult:
+        """A new subscription on the saved payment method, charged now; Stripe refuses it rather
+        than leave it unpaid (``error_if_incomplete``). Without a saved method: a Checkout
+        Session (mode subscription) the customer completes, back at ``return_url``."""
+        customer, price_id = str(quote.extra["customer"]), str(quote.extra["price_id"])
+        metadata = {"graceful_cancel_case": case.reference, "graceful_cancel_return": "1"}
+        coupon = self.coupon_for(offer, dict(offer.parameters or {})) if offer else ""
+        if quote.needs_checkout:
+            session: SessionCreateParams = {
+                "mode": "subscription",
+                "customer": customer,
+                "line_items": [{"price": price_id, "quantity": 1}],
+                "success_url": f"{return_url}?session_id={{CHECKOUT_SESSION_ID}}",
+                "cancel_url": return_url,
+                "client_reference_id": case.reference,
+                "metadata": metadata,
+                "subscription_data": {"metadata": metadata},
+            }
+            if coupon:
+                session["discounts"] = [{"coupon": coupon}]
+            with stripe_errors():
+                created = self.client.v1.checkout.sessions.create(
+                    session, {"idempotency_key": idempotency_key}
+                )
+            return ResubscribeResult(
+                method="checkout", redirect_url=str(created.url or ""), checkout_ref=created.id
+            )
+        # Prices ("price_...") are today's API; legacy plans (and localstripe) take "plan".
+        item: SubscriptionCreateParamsItem = (
+            {"price": price_id} if price_id.startswith("price_") else {"plan": price_id}
+        )
+        params: SubscriptionCreateParams = {
+            "customer": customer,
+            "items": [item],
+            "payment_behavior": "error_if_incomplete",
+            "metadata": metadata,
+        }
+        if coupon:
+            params["discounts"] = [{"coupon": coupon}]
+        with stripe_errors():
+            sub = self.client.v1.subscriptions.create(params, {"idempotency_key": idempotency_key})
+        return ResubscribeResult(method="subscription", reference=str(sub.id))
+
+    def resubscribe_completed(self, case: CancellationCase, checkout_ref: str) -> str | None:
+        """The subscription a completed Checkout Session created, else None."""
+        with stripe_errors():
+            session = self.client.v1.checkout.sessions.retrieve(checkout_ref).to_dict()
+        if session.get("status") != "complete" or not session.get("subscription"):
+            return None
+        if (session.get("metadata") or {}).get("graceful_cancel_case") != case.reference:
+            return None  # a session of another case: never attribute it here
+        subscription = session["subscription"]
+        if isinstance(subscription, dict):  # expanded
+            subscription = subscription.get("id", "")
+        return str(subscription) or None
 
     def can_apply(self, offer: RetentionOffer) -> bool:
         return super().can_apply(offer) and not self.offer_problem(offer)
@@ -684,11 +878,32 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
         self._update(reference, update)
         return {"coupon": coupon}
 
+    def pause_mode(self) -> str:
+        """The pause mode to use, "native" or "pause_collection", as ``STRIPE_PAUSE_MODE`` says
+        (``auto``: by the API version the SDK pins, ``NATIVE_PAUSE_SINCE``)."""
+        mode = str(self.get_option("STRIPE_PAUSE_MODE"))
+        if mode == "auto":
+            pinned = str(getattr(stripe, "api_version", "") or "")[:10]
+            native = bool(pinned) and pinned >= NATIVE_PAUSE_SINCE
+            return "native" if native else "pause_collection"
+        return mode
+
     def _apply_pause(
         self, reference: str, offer: RetentionOffer, params: dict[str, Any], case: Any
     ) -> dict[str, Any]:
         days = int(params.get("days") or 30 * int(params.get("months") or 1))
         resumes_at = timezone.now() + dt.timedelta(days=days)
+        if self.pause_mode() == "native":
+            # A native pause has no end date at Stripe: the pause sweep resumes it on
+            # ``resumes_at`` (services.pauses.sweep_pauses -> finish_pause).
+            pause: SubscriptionPauseParams = {"type": "subscription"}
+            with stripe_errors():
+                self.client.v1.subscriptions.pause(reference, pause)
+            return {
+                "resumes_at": resumes_at.isoformat(),
+                "paused_until": resumes_at.isoformat(),
+                "pause_mode": "native",
+            }
         update: SubscriptionUpdateParams = {
             "pause_collection": {
                 "behavior": self.get_option("STRIPE_PAUSE_BEHAVIOR"),
@@ -698,7 +913,65 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
         }
         self._update(reference, update)
         # "paused_until" is the documented key the saved page reads (docs/backends.md).
-        return {"resumes_at": resumes_at.isoformat(), "paused_until": resumes_at.isoformat()}
+        return {
+            "resumes_at": resumes_at.isoformat(),
+            "paused_until": resumes_at.isoformat(),
+            "pause_mode": "pause_collection",
+        }
+
+    def _resume_native(self, reference: str) -> dict[str, Any]:
+        resume: SubscriptionResumeParams = {
+            "billing_cycle_anchor": {"type": "now"},
+            "payment_behavior": self.get_option("STRIPE_RESUME_PAYMENT_BEHAVIOR"),
+        }
+        with stripe_errors():
+            try:
+                sub = self.client.v1.subscriptions.resume(reference, resume)
+            except stripe.InvalidRequestError as exc:
+                # A retry after a lost answer (or Stripe's own resume) finds it active.
+                current = self.get_subscription(reference)
+                if current is not None and current.extra.get("status") != PAUSED_STATUS:
+                    return {"status": current.extra.get("status")}
+                raise exc
+        return {"status": sub.status}
+
+    def _is_native(self, pause: Any) -> bool:
+        return str(getattr(pause, "via", "") or "") == "native"
+
+    def resume_pause(self, reference: str, *, case: Any, pause: Any) -> dict[str, Any]:
+        """Native: POST .../resume (billing restarts now). ``pause_collection``: unset it."""
+        if self._is_native(pause):
+            return self._resume_native(reference)
+        update: SubscriptionUpdateParams = {
+            "pause_collection": "",
+            "metadata": {"graceful_cancel_case": case.reference},
+        }
+        self._update(reference, update)
+        return {"pause_collection": None}
+
+    def extend_pause(
+        self, reference: str, *, case: Any, pause: Any, ends_at: dt.datetime
+    ) -> dict[str, Any]:
+        """``pause_collection``: a later ``resumes_at``. Native: nothing changes at Stripe (its
+        pause has no end date); the sweep resumes it on the new date."""
+        if self._is_native(pause):
+            return {"resumes_at": ends_at.isoformat()}
+        update: SubscriptionUpdateParams = {
+            "pause_collection": {
+                "behavior": self.get_option("STRIPE_PAUSE_BEHAVIOR"),
+                "resumes_at": _epoch(ends_at),
+            },
+            "metadata": {"graceful_cancel_case": case.reference},
+        }
+        self._update(reference, update)
+        return {"resumes_at": ends_at.isoformat()}
+
+    def finish_pause(self, reference: str, *, case: Any, pause: Any) -> dict[str, Any]:
+        """Stripe resumes a ``pause_collection`` by itself at ``resumes_at``; a native pause is
+        resumed here."""
+        if self._is_native(pause):
+            return self._resume_native(reference)
+        return {}
 
     def target_price(self, code: str) -> str:
         """The Stripe price (or legacy plan) id a plan code names, by ``STRIPE_PRICES``."""

@@ -34,14 +34,25 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ...exceptions import InvalidTransition
+from ...exceptions import InvalidInput, InvalidTransition
 from ...models import CancellationCase
 from ...services.external import record_external_cancellation, record_external_reactivation
+from ...services.pauses import record_external_resume, record_pause_cancelled
+from ...services.returns import complete_return
 from .backend import StripeSubscriptionBackend, reason_for_feedback
 
 logger = logging.getLogger("django_graceful_cancel")
 
-HANDLED_EVENTS = ("customer.subscription.deleted", "customer.subscription.updated")
+HANDLED_EVENTS = (
+    "customer.subscription.deleted",
+    "customer.subscription.updated",
+    # Native pause (docs/stripe.md, "Pauses"): the pause record follows them.
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+    # A come-back Checkout Session was paid (docs/returns.md): the return completes even when
+    # the customer never gets back to the success page.
+    "checkout.session.completed",
+)
 
 
 def _when(value: Any) -> datetime | None:
@@ -74,34 +85,75 @@ def handle_event(event: dict[str, Any]) -> CancellationCase | None:
     previous = data.get("previous_attributes") or {}
     event_id = str(event.get("id") or "")
     ref = sub.get("id")
+    if kind == "checkout.session.completed":
+        return _return_paid(sub)
     if kind not in HANDLED_EVENTS or sub.get("object", "subscription") != "subscription" or not ref:
         return None
     try:
+        if kind == "customer.subscription.resumed":
+            pause = record_external_resume(ref, event_id=event_id)
+            return pause.case if pause is not None else None
+        if kind == "customer.subscription.paused":
+            # Our own native pause echoed back (the pause record exists already), or a pause
+            # made in Stripe's dashboard, which has no end date to remind anyone of: logged only.
+            logger.info("Stripe paused %s (event %s).", ref, event_id)
+            return None
+        if (
+            previous.get("pause_collection")
+            and not sub.get("pause_collection")
+            and sub.get("status") != "canceled"
+        ):
+            # pause_collection removed: Stripe resumed it at resumes_at, or someone did early.
+            # Its own event id suffix keeps the cancellation checks below from seeing it.
+            record_external_resume(ref, event_id=f"{event_id}:pause" if event_id else "")
         if kind == "customer.subscription.deleted" or sub.get("status") == "canceled":
-            return record_external_cancellation(
+            case = record_external_cancellation(
                 ref,
                 immediately=True,
                 effective_at=_when(sub.get("ended_at")),
                 event_id=event_id,
                 **_feedback(sub),
             )
+            # Cancelled while paused (the latest case may be the saved one that paused it).
+            record_pause_cancelled(ref, actor="stripe", event_id=event_id)
+            return case
         scheduled = bool(sub.get("cancel_at_period_end") or sub.get("cancel_at"))
         touched = "cancel_at_period_end" in previous or "cancel_at" in previous
         was_scheduled = bool(previous.get("cancel_at_period_end") or previous.get("cancel_at"))
         if touched and scheduled and not was_scheduled:
-            return record_external_cancellation(
+            case = record_external_cancellation(
                 ref,
                 immediately=False,
                 effective_at=_when(sub.get("cancel_at") or _period_end(sub)),
                 event_id=event_id,
                 **_feedback(sub),
             )
+            record_pause_cancelled(ref, actor="stripe", event_id=event_id)
+            return case
         if touched and was_scheduled and not scheduled:
             return record_external_reactivation(ref, event_id=event_id)
     except InvalidTransition:
         # A concurrent change won; the event described a state the case has already left.
         logger.info("Stripe event %s arrived after the case changed; ignored.", event_id)
     return None
+
+
+def _return_paid(session: dict[str, Any]) -> CancellationCase | None:
+    """Complete the return a come-back Checkout Session was made for (``services.returns``,
+    which asks Stripe again whether it is paid); any other session is not ours."""
+    metadata = session.get("metadata") or {}
+    reference = str(metadata.get("graceful_cancel_case") or "")
+    if not metadata.get("graceful_cancel_return") or not reference or not session.get("id"):
+        return None
+    case = CancellationCase.objects.filter(reference=reference).first()
+    if case is None:
+        return None
+    try:
+        complete_return(case, checkout_ref=str(session["id"]), actor="stripe")
+    except (InvalidTransition, InvalidInput):
+        logger.info("Stripe checkout %s names no return of case %s.", session["id"], reference)
+        return None
+    return case
 
 
 @csrf_exempt

@@ -26,3 +26,5 @@ class Command(BaseCommand):
             raise CommandError("Nothing erased (confirm with --yes).")
         request = services.erase_customer(user, actor="command:erase_customer")
         self.stdout.write(f"Erased customer {user.pk} from {request.cases} case(s).")
+        evidence = request.detail.get("evidence_records_erased", 0)
+        self.stdout.write(f"Erased {evidence} retained evidence record(s).")

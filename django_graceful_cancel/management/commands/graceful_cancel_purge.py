@@ -50,3 +50,9 @@ class Command(BaseCommand):
         request = services.purge_cases(older_than_days=days, actor="command:purge")
         deleted = request.cases if request is not None else 0
         self.stdout.write(f"Deleted {deleted} case(s) older than {days} days.")
+        if request is not None:
+            self.stdout.write(
+                f"Kept {request.detail.get('evidence_records_kept', 0)} evidence record(s) for "
+                "their retention period; deleted "
+                f"{request.detail.get('evidence_records_expired', 0)} past it."
+            )

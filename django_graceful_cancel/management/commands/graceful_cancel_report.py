@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from django_graceful_cancel import analytics
+from django_graceful_cancel.services import revenue
 
 
 def _day(value: str) -> dt.date:
@@ -42,6 +43,8 @@ class Command(BaseCommand):
         if start >= end:
             raise CommandError("--start must be before --end.")
         data = analytics.dashboard(start, end)
+        # Revenue on every reason (services/revenue.py), after the dashboard's own figures.
+        data["mrr"] = revenue.figures(start, end)
         out = open(options["output"], "w", newline="") if options["output"] else None  # noqa: SIM115
         stream = out or self.stdout
         try:
@@ -51,6 +54,7 @@ class Command(BaseCommand):
                 writer = csv.writer(out or _Lines(self.stdout))
                 writer.writerow(["section", "item", "metric", "value"])
                 writer.writerows(analytics.dashboard_rows(data))
+                writer.writerows(revenue.rows(data["mrr"]))
         finally:
             if out is not None:
                 out.close()

@@ -25,7 +25,7 @@ const REASON_FIELDS = ["reason", "detail", "preferred_channel", "contact_consent
    language, or change a label, before or after the module loads:
 
      import { translations } from "/static/django_graceful_cancel/graceful-cancel-flow.js";
-     translations.fr = { ...translations.en, cancel_now: "Résilier mon abonnement", ... };
+     translations.it = { ...translations.en, cancel_now: "Annulla il mio abbonamento", ... };
 
    or for one element: element.messages = { keep: "Back to my plan" }. A missing key falls back
    to the base language ("pt" for "pt-BR"), then to English. */
@@ -133,6 +133,59 @@ export const translations = {
     load_error:
       "No se ha podido cargar el formulario de cancelación. Puedes volver a intentarlo o usar este enlace:",
     retry: "Volver a intentarlo",
+    date_with_zone: "{date} ({zone})",
+  },
+  fr: {
+    start_heading: "Résilier votre abonnement",
+    cancel_now: "Résilier mon abonnement",
+    cancel_now_hint: "Indiquer un motif est facultatif : ce bouton résilie immédiatement.",
+    survey_heading: "Avant de partir",
+    survey_hint: "Dites-nous pourquoi vous partez, si vous le souhaitez : nous lisons chaque réponse.",
+    survey_optional: "Dites-nous pourquoi vous partez (facultatif)",
+    cancel_with_answers: "Résilier mon abonnement et envoyer mes réponses",
+    reason_legend: "Pourquoi nous quittez-vous ?",
+    optional: "(facultatif)",
+    detail_label: "Souhaitez-vous ajouter quelque chose ? (facultatif)",
+    touch_legend: "Rester en contact",
+    consent_label:
+      "Vous pouvez me contacter au sujet de cette résiliation (un remerciement, un court questionnaire, une offre pour revenir).",
+    channel_legend: "Si nous pouvons vous contacter, par quel moyen ?",
+    channel_email: "E-mail",
+    channel_sms: "SMS",
+    channel_whatsapp: "WhatsApp",
+    channel_phone: "Appel téléphonique",
+    phone_label: "Numéro de téléphone (uniquement pour les SMS, WhatsApp ou un appel)",
+    continue: "Continuer",
+    keep: "Conserver mon abonnement et revenir",
+    offer_heading: "Avant de partir",
+    offer_kicker: "Une seule offre, seulement si elle vous aide",
+    accept: "Accepter l’offre",
+    decline: "Non merci, résilier mon abonnement",
+    change_answer: "Modifier ma réponse",
+    done_heading: "Votre abonnement est résilié",
+    done_lead: "Nous avons bien reçu votre résiliation.",
+    receipt_heading: "Votre justificatif",
+    reference: "Référence",
+    takes_effect: "Prise d’effet",
+    reactivate_heading: "Vous avez changé d’avis ?",
+    reactivate_until: "Vous pouvez réactiver votre abonnement en un clic jusqu’au {date}.",
+    reactivate: "Réactiver mon abonnement",
+    back: "Retour à mon compte",
+    saved_heading: "Merci de rester avec nous",
+    saved_body: "Votre abonnement continue ; rien d’autre ne change.",
+    reactivated_heading: "Bon retour parmi nous",
+    reactivated_body: "Votre abonnement continue comme avant. Rien d’autre ne change.",
+    already_cancelled_heading: "Votre abonnement est déjà résilié",
+    already_cancelled_body: "La fin de votre abonnement est déjà programmée. Vous n’avez plus rien à faire.",
+    nothing_heading: "Rien à résilier",
+    loading: "Chargement…",
+    working: "Un instant…",
+    fields_error: "Merci de vérifier les réponses signalées ci-dessous.",
+    network_error: "Impossible de joindre le serveur. Vérifiez votre connexion et réessayez.",
+    server_error: "Un problème est survenu de notre côté. Merci de réessayer dans quelques minutes.",
+    load_error:
+      "Le formulaire de résiliation n’a pas pu être chargé. Vous pouvez réessayer, ou utiliser ce lien :",
+    retry: "Réessayer",
     date_with_zone: "{date} ({zone})",
   },
 };
@@ -966,6 +1019,9 @@ export class GracefulCancelFlow extends HTMLElement {
       .filter((name) => !REASON_FIELDS.includes(name))
       .map((name) => h("p", { class: "gc-error" }, this._fieldErrors[name].join(" ")));
     const rules = this.rules;
+    // Where the law words the button ("jetzt kündigen", BGB § 312k), every button that sends the
+    // cancellation says exactly that, as the server's page does (rules.confirm_label, translated).
+    const statutory = rules.statutory_labels && rules.confirm_label ? rules.confirm_label : "";
     const fields = [
       ...otherErrors,
       h(
@@ -1068,7 +1124,7 @@ export class GracefulCancelFlow extends HTMLElement {
             h(
               "div",
               { class: "gc-actions" },
-              this._button("gc-cancel-with-answers", this.t("cancel_with_answers"), "cancel", null, "submit"),
+              this._button("gc-cancel-with-answers", statutory || this.t("cancel_with_answers"), "cancel", null, "submit"),
             ),
           ),
         );
@@ -1081,7 +1137,7 @@ export class GracefulCancelFlow extends HTMLElement {
         h(
           "div",
           { class: "gc-actions" },
-          this._button("gc-cancel-now", this.t("cancel_now"), "cancel", () => this._cancelNow()),
+          this._button("gc-cancel-now", statutory || this.t("cancel_now"), "cancel", () => this._cancelNow()),
         ),
         h("p", { class: "gc-hint" }, this.t("cancel_now_hint")),
       ),
