@@ -147,6 +147,12 @@ corners: venv
 bench: venv
 	$(PY) benchmarks/run.py
 
+# The private classifier (issue 20): held-out accuracy per language against the most frequent
+# root cause, and training time and memory on 10,000 cases (docs/insights.md).
+.PHONY: bench-insights
+bench-insights: venv
+	$(PY) benchmarks/classifier.py --json benchmarks/results/classifier.json
+
 # --- Reliability (issue 14): not part of `make test` -------------------------------------------
 # The reliability-marked tests with Hypothesis's "long" profile (tests/conftest.py): the service
 # layer's state machine randomised, with ten times the examples of the derandomised "ci" profile

@@ -60,6 +60,14 @@ def main() -> None:
     RollupWatermark.objects.all().delete()
     reasons = list(Reason.objects.values_list("pk", flat=True))
     offers = list(RetentionOffer.objects.values_list("pk", flat=True))
+    from django_graceful_cancel.models import ExperimentVariant, OfferExperiment
+
+    OfferExperiment.objects.all().delete()
+    experiment = OfferExperiment.objects.create(name="Price test", holdout_percent=20)
+    arms = [
+        ExperimentVariant.objects.create(experiment=experiment, offer_id=offer).pk
+        for offer in offers[:2]
+    ]
     rng = random.Random(19)
     statuses = ["cancelled"] * 50 + ["saved"] * 20 + ["abandoned"] * 15 + ["reactivated"] * 10
     statuses += ["open"] * 5
@@ -91,6 +99,12 @@ def main() -> None:
                 facets["survey"][(rng.choice([1, 2, 3, 4, 5]),)] += 1
             channel = "email" if rng.random() < 0.85 else rng.choice(["sms", "phone"])
             facets["customer"][(channel, plan, currency, interval)] += 1
+            if status == "saved":
+                for after in (30, 60, 90):
+                    facets["save_check"][(after, rng.random() < 0.8)] += 1
+            if reason is not None and rng.random() < 0.3:
+                arm = rng.choice([None, *arms, arms[-1]])
+                facets["experiment"][(experiment.pk, arm, arm is None, status)] += 1
         for facet, combos in facets.items():
             names = list(rollups.FACETS[facet])
             for key, n in combos.items():

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from .choices import CaseStatus, FulfilmentStatus, OfferOutcome
 from .conf import app_settings
+from .intervals import monthly_price
 from .models import (
     CancellationCase,
     ExperimentAssignment,
@@ -271,6 +272,62 @@ def _decided_mature(start: datetime | None, end: datetime | None, cutoff: dateti
     )
 
 
+def _save_checks_from_facet(rows: list[dict[str, Any]], decided_mature: int) -> dict[str, Any]:
+    grouped: dict[int, list[int]] = {}
+    for row in rows:
+        slot = grouped.setdefault(row["check_days"], [0, 0])
+        slot[0] += row["cases"]
+        if row["still_active"]:
+            slot[1] += row["cases"]
+    return _save_checks_from_counts(
+        [(days, checked, active) for days, (checked, active) in grouped.items()], decided_mature
+    )
+
+
+def _experiments_from_facet(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The experiments section from the rollups' experiment facet, named from the catalogue
+    (every experiment and variant: 2 small queries when there are rows)."""
+    grouped: dict[tuple[int, int | None, bool], list[int]] = {}
+    for row in rows:
+        if row["status"] == CaseStatus.OPEN:
+            continue
+        slot = grouped.setdefault(
+            (row["experiment_id"], row["variant_id"], bool(row["is_holdout"])), [0, 0]
+        )
+        slot[0] += row["cases"]
+        if row["status"] in RETAINED_STATUSES:
+            slot[1] += row["cases"]
+    if not grouped:
+        return []
+    from .models import ExperimentVariant, OfferExperiment
+
+    experiments = {e.pk: e for e in OfferExperiment.objects.all()}
+    variants = {v.pk: v for v in ExperimentVariant.objects.select_related("offer")}
+    named = []
+    for (experiment_id, variant_id, is_holdout), (n, kept) in sorted(
+        grouped.items(), key=lambda item: (item[0][0], item[0][1] is not None, item[0][1] or 0)
+    ):
+        experiment = experiments.get(experiment_id)
+        if experiment is None:
+            continue  # deleted since (its arms went with it): the next refresh drops the row
+        variant = variants.get(variant_id) if variant_id is not None else None
+        named.append(
+            {
+                "experiment_id": experiment_id,
+                "experiment__name": experiment.name,
+                "experiment__holdout_percent": experiment.holdout_percent,
+                "variant_id": variant_id,
+                "variant__offer__slug": variant.offer.slug if variant else None,
+                "variant__offer__title": variant.offer.title if variant else None,
+                "variant__offer__translations": variant.offer.translations if variant else None,
+                "is_holdout": is_holdout,
+                "n": n,
+                "kept": kept,
+            }
+        )
+    return _experiments_from_rows(named)
+
+
 def case_sections(
     start: datetime | None,
     end: datetime | None,
@@ -299,7 +356,13 @@ def case_sections(
             "win_back_rate": _rate(by_status[CaseStatus.REACTIVATED], cancelled),
         },
         "revenue": _revenue_from_rows(offer_rows, offers),
-        "decided_mature": _decided_mature(start, end, mature_cutoff),
+        "save_checks": _save_checks_from_facet(
+            rollups.facet_between(start, end, "save_check", refreshed=True),
+            _decided_mature(start, end, mature_cutoff),
+        ),
+        "experiments": _experiments_from_facet(
+            rollups.facet_between(start, end, "experiment", refreshed=True)
+        ),
     }
 
 
@@ -333,7 +396,8 @@ def case_sections_from_cases(
             "win_back_rate": _rate(by_status[CaseStatus.REACTIVATED], cancelled),
         },
         "revenue": _revenue_kept(via, offers),
-        "decided_mature": decided_mature,
+        "save_checks": _save_checks(via, decided_mature),
+        "experiments": _experiments(via),
     }
 
 
@@ -345,13 +409,6 @@ def case_sections_from_cases(
 #: cancelling, or came back after cancelling. Used to compare experiment arms, where the holdout
 #: has no offer to accept and "saved" alone would make the comparison meaningless.
 RETAINED_STATUSES = (CaseStatus.SAVED, CaseStatus.ABANDONED, CaseStatus.REACTIVATED)
-
-_MONTHS_PER_INTERVAL: dict[str, Decimal] = {
-    "day": Decimal(1) / 30,
-    "week": Decimal(1) / 4,
-    "month": Decimal(1),
-    "year": Decimal(12),
-}
 
 #: Follow-up statuses in funnel order; a row in a later stage has passed the earlier ones.
 FUNNEL_STAGES = ("created", "sent", "delivered", "opened")
@@ -584,8 +641,7 @@ def _revenue_from_groups(
     horizon = Decimal(app_settings.REVENUE_HORIZON_MONTHS)
     totals: dict[str, dict[str, Decimal]] = {}
     for (offer_id, interval, currency), slot in sorted(grouped.items()):
-        months = _MONTHS_PER_INTERVAL.get(interval or "month", Decimal(1))
-        monthly = slot["price"] / months
+        monthly = monthly_price(slot["price"], interval)
         offer = offers[offer_id]
         factor, fixed = offer_cost_factors(offer.kind, offer.parameters)
         money = totals.setdefault(
@@ -650,17 +706,26 @@ def _surveys_from_scores(scores: dict[int, int]) -> dict[str, Any]:
 
 
 def _save_checks(via: dict[str, Any], decided_mature: int) -> dict[str, Any]:
-    days_list = sorted(set(app_settings.SAVE_CHECK_DAYS))
-    counts = {d: {"checked": 0, "still_active": 0} for d in days_list}
-    for row in (
-        SaveCheck.objects.filter(**via)
+    grouped = [
+        (row["days"], row["n"], row["active"])
+        for row in SaveCheck.objects.filter(**via)
         .values("days")
         .annotate(n=Count("pk"), active=Count("pk", filter=Q(still_active=True)))
         .order_by()
-    ):
-        slot = counts.setdefault(row["days"], {"checked": 0, "still_active": 0})
-        slot["checked"] += row["n"]
-        slot["still_active"] += row["active"]
+    ]
+    return _save_checks_from_counts(grouped, decided_mature)
+
+
+def _save_checks_from_counts(
+    grouped: list[tuple[int, int, int]], decided_mature: int
+) -> dict[str, Any]:
+    """``grouped``: ``(days, checked, still active)``."""
+    days_list = sorted(set(app_settings.SAVE_CHECK_DAYS))
+    counts = {d: {"checked": 0, "still_active": 0} for d in days_list}
+    for days, checked, active in grouped:
+        slot = counts.setdefault(days, {"checked": 0, "still_active": 0})
+        slot["checked"] += checked
+        slot["still_active"] += active
     final = days_list[-1]
     return {
         "checks": [
@@ -696,6 +761,11 @@ def _experiments(via: dict[str, Any]) -> list[dict[str, Any]]:
         .annotate(n=Count("pk"), kept=Count("pk", filter=Q(case__status__in=RETAINED_STATUSES)))
         .order_by("experiment_id", "variant_id")
     )
+    return _experiments_from_rows([dict(row) for row in rows])
+
+
+def _experiments_from_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The experiments section from ``(experiment, arm)`` counts (``n`` cases, ``kept``)."""
     experiments: dict[int, dict[str, Any]] = {}
     for row in rows:
         experiment = experiments.setdefault(
@@ -782,15 +852,11 @@ def dashboard(start: datetime | None = None, end: datetime | None = None) -> dic
     """
     via = _via_case(start, end)
     names = _catalogue_names()
-    sections = case_sections(start, end, names)
-    decided_mature = sections.pop("decided_mature")
     return {
         "start": start.isoformat() if start else None,
         "end": end.isoformat() if end else None,
-        **sections,
+        **case_sections(start, end, names),
         "follow_ups": _follow_up_funnel(via),
-        "save_checks": _save_checks(via, decided_mature),
-        "experiments": _experiments(via),
         "fulfilment": _fulfilment(via),
         # Sections of other features go here.
     }

@@ -51,7 +51,7 @@ from django.utils.module_loading import import_string
 
 from .catalogue.routes import validate_routes
 from .choices import Channel
-from .compliance import check_profiles, known_profile
+from .compliance import check_profiles, known_profile, rules_for
 from .conf import (
     DEFAULTS,
     IMPORT_STRINGS,
@@ -259,6 +259,8 @@ def import_string_errors(user: dict[str, Any]) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
     for key in sorted(IMPORT_STRINGS):
         value = user.get(key, DEFAULTS[key])
+        if value is None and key == "INSIGHTS_CLASSIFIER":
+            continue  # the private classifier is off by default (docs/insights.md)
         if not isinstance(value, str):
             if not callable(value):
                 errors.append(
@@ -547,9 +549,31 @@ def _api_throttle_on(user: dict[str, Any]) -> bool:
 
 
 def _declaration_limit_on(user: dict[str, Any]) -> bool:
-    return _value(user, "COMPLIANCE_PROFILE") == "eu" and bool(
-        _value(user, "DECLARATION_RATE_LIMIT")
+    """Whether a no-login page keys ``DECLARATION_RATE_LIMIT`` on the client's address: some
+    profile a customer can get has the declaration page or a no-login withdrawal page."""
+    return bool(_value(user, "DECLARATION_RATE_LIMIT")) and any(
+        rules.declaration_page
+        or (rules.withdrawal_function and not rules.withdrawal_login_required)
+        for rules in map(rules_for, _reachable_profiles(user))
     )
+
+
+def _reachable_profiles(user: dict[str, Any]) -> set[str]:
+    """Every profile a customer can be given: ``COMPLIANCE_PROFILE`` (no jurisdiction), the
+    shipped jurisdiction mapping with ``JURISDICTION_PROFILES`` over it, and the site's own
+    ``COMPLIANCE_PROFILES`` (a custom resolver may hand any of them out)."""
+    from .jurisdiction import DEFAULT_PROFILES
+
+    mapping: dict[str, Any] = {key.upper(): value for key, value in DEFAULT_PROFILES.items()}
+    configured = user.get("JURISDICTION_PROFILES") or {}
+    if isinstance(configured, dict):
+        mapping.update({str(key).upper(): value for key, value in configured.items()})
+    names = {str(_value(user, "COMPLIANCE_PROFILE") or "")}
+    names.update(str(value) for value in mapping.values() if value is not None)
+    extra = user.get("COMPLIANCE_PROFILES") or {}
+    if isinstance(extra, dict):
+        names.update(str(name) for name in extra)
+    return {name for name in names if name and known_profile(name)}
 
 
 @register(Tags.security, deploy=True)

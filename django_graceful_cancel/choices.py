@@ -130,6 +130,9 @@ class EventKind(models.TextChoices):
     # Staff decided on a suggestion of the private classifier (insights/suggestions.py).
     SUGGESTION_ACCEPTED = "suggestion_accepted", _("Classifier suggestion accepted")
     SUGGESTION_REJECTED = "suggestion_rejected", _("Classifier suggestion rejected")
+    # us-mn: the customer answered "no, thanks" to "Would you like to hear an offer?"
+    # (services/offer_question.py).
+    OFFER_QUESTION_DECLINED = "offer_question_declined", _("Offer question declined")
 
 
 class QuestionKind(models.TextChoices):

@@ -43,6 +43,7 @@ from .catalogue.defaults import REASON_COPY
 from .catalogue.routes import Route, all_routes, routes_for
 from .choices import CaseStatus, DeliveryStatus, EventKind
 from .conf import app_settings
+from .intervals import MONTHS_PER_UNIT, monthly_price
 from .models import CancellationCase, CaseEvent, FeedbackDelivery
 from .sites import absolute, site_name
 
@@ -53,13 +54,8 @@ MAX_ATTEMPTS = 5
 #: The longest quote of one customer a digest shows, and how many quotes at most.
 DIGEST_WORDS_LENGTH = 500
 DIGEST_WORDS_MAX = 100
-#: Months in each billing interval, to show revenue per month.
-MONTHS_PER_INTERVAL: dict[str, Decimal] = {
-    "day": Decimal(1) / 30,
-    "week": Decimal(1) / 4,
-    "month": Decimal(1),
-    "year": Decimal(12),
-}
+#: Months in each billing interval, to show revenue per month (``intervals.MONTHS_PER_UNIT``).
+MONTHS_PER_INTERVAL: dict[str, Decimal] = MONTHS_PER_UNIT
 TEMPLATES = "django_graceful_cancel/feedback"
 
 
@@ -169,8 +165,7 @@ class Digest:
 
 
 def _monthly(case: CancellationCase) -> Decimal:
-    months = MONTHS_PER_INTERVAL.get(case.billing_interval or "month", Decimal(1))
-    return (case.price or Decimal(0)) / months
+    return monthly_price(case.price or Decimal(0), case.billing_interval)
 
 
 def _short(text: str) -> str:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import Channel, TerminationType
 from .exceptions import InvalidInput
-from .models import Reason
+from .models import catalogue_cache
 from .services import declarations, flow
 
 
@@ -85,7 +85,10 @@ class ReasonForm(forms.Form):
         #: The service's refusals by field (``InvalidInput.errors``), for the fields a page
         #: shows outside the form's own (the follow-up questions, ``answers.<key>``).
         self.service_errors: dict[str, list[str]] = {}
-        self.reasons = list(Reason.objects.filter(is_active=True).order_by("order", "slug"))
+        # From the cached catalogue (models/catalogue_cache.py), in its order: no query.
+        self.reasons = sorted(
+            catalogue_cache.active_reasons().values(), key=lambda r: (r.order, r.slug)
+        )
         reason_field = self.fields["reason"]
         assert isinstance(reason_field, forms.ChoiceField)
         reason_field.choices = [(r.slug, r.localized_label) for r in self.reasons]

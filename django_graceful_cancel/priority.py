@@ -10,15 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from .intervals import monthly_price
+
 if TYPE_CHECKING:
     from .models import CancellationCase
-
-_MONTHS_PER_INTERVAL: dict[str, Decimal] = {
-    "day": Decimal(1) / 30,
-    "week": Decimal(1) / 4,
-    "month": Decimal(1),
-    "year": Decimal(12),
-}
 
 # Reasons staff can act on weigh more; reasons where saving is wrong weigh nothing.
 _REASON_WEIGHT = {
@@ -35,8 +30,8 @@ _REASON_WEIGHT = {
 def monthly_value(case: CancellationCase) -> Decimal:
     if case.price is None:
         return Decimal(0)
-    months = _MONTHS_PER_INTERVAL.get(case.billing_interval or "month", Decimal(1))
-    return case.price / months
+    # The one reading of intervals ("3 month" is a quarter; a week 12/52 of a month).
+    return monthly_price(case.price, case.billing_interval)
 
 
 def default_priority(case: CancellationCase) -> int:

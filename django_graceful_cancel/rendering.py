@@ -49,7 +49,6 @@ from django.template.loader import get_template, render_to_string, select_templa
 from django.templatetags.i18n import BlockTranslateNode, TranslateNode
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.module_loading import import_string
 from django.utils.text import Truncator
 from django.utils.translation import pgettext_lazy
@@ -58,6 +57,7 @@ from .catalogue.defaults import COMMON_COPY, REASON_COPY, STAGE_SLOTS, Say
 from .catalogue.routes import is_routed
 from .choices import CaseStatus, EffectiveMode, FollowUpStatus
 from .conf import DEFAULTS, app_settings
+from .dates import format_date
 from .models import CancellationCase, FollowUp, MessageTemplate, Reason, catalogue_cache
 from .sites import absolute, site_name
 
@@ -311,12 +311,12 @@ def claim_context(case: CancellationCase, stage: str, extra: dict[str, Any]) -> 
 # --- the context ------------------------------------------------------------------------------
 
 
-def _date(value: Any) -> str:
+def _date(value: Any, case: CancellationCase) -> str:
+    # Through dates.format_date, like the pages' gc_date filter: in the customer's zone when the
+    # case knows it, otherwise the zone is named ("June 3, 2030 (UTC)").
     if not isinstance(value, datetime):
         return ""
-    return date_format(
-        timezone.localtime(value) if timezone.is_aware(value) else value, "DATE_FORMAT"
-    )
+    return format_date(value, case)
 
 
 def message_context(case: CancellationCase, *, stage: str = "", **extra: Any) -> dict[str, Any]:
@@ -357,9 +357,9 @@ def message_context(case: CancellationCase, *, stage: str = "", **extra: Any) ->
         "reference": case.reference,
         "years": context["tenure_years"],
         "months": context["tenure_months"],
-        "effective_date": _date(context.get("effective_at")),
-        "access_until": _date(context.get("access_until")),
-        "export_until": _date(context.get("export_until")),
+        "effective_date": _date(context.get("effective_at"), case),
+        "access_until": _date(context.get("access_until"), case),
+        "export_until": _date(context.get("export_until"), case),
         "quote": str(QUOTE % {"words": words}) if words else "",
         "gift": gift.get("title", ""),
         "code": gift.get("code", ""),

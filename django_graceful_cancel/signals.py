@@ -75,6 +75,9 @@ offer_presented = Signal()
 offer_accepted = Signal()
 #: The customer declined the offer. Args: ``case``, ``actor``, ``presentation``.
 offer_declined = Signal()
+#: Once cancelled under us-mn, the customer answered "no, thanks" to "Would you like to hear an
+#: offer?" (services/offer_question.py); nothing else changes. Args: ``case``, ``actor``.
+offer_question_declined = Signal()
 #: The cancellation was confirmed. Args: ``case``, ``actor``.
 case_cancelled = Signal()
 #: A cancelled case was reactivated. Args: ``case``, ``actor``.

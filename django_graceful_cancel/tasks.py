@@ -13,6 +13,7 @@ from .api.idempotency import purge_expired_keys
 # The follow-up tasks live with the follow-ups (docs/followups.md); importing them here lets
 # Celery's autodiscovery of ``django_graceful_cancel.tasks`` register them.
 from .followups.tasks import send_followup, sweep_followups
+from .insights.periodic import retrain_and_suggest
 from .services import cases as cases_services
 
 # Outbound webhooks and staff alerts (docs/webhooks.md), registered the same way.
@@ -95,6 +96,15 @@ def send_feedback_digests() -> int:
     return len(feedback.send_digests())
 
 
+@shared_task(name="graceful_cancel.train_classifier")
+def train_classifier() -> int:
+    """Retrain the private classifier and write its suggestions (none is applied: staff decide
+    on the desk); schedule daily or weekly. Does nothing while INSIGHTS_CLASSIFIER is None.
+    Returns the number of new suggestions (docs/insights.md)."""
+    done = retrain_and_suggest()
+    return done.suggested if done is not None else 0
+
+
 __all__ = [
     "abandon_stale_cases",
     "process_declarations",
@@ -110,4 +120,5 @@ __all__ = [
     "sweep_outbound_deliveries",
     "sweep_pauses",
     "sweep_provider_sync",
+    "train_classifier",
 ]

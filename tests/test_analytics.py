@@ -165,6 +165,7 @@ def test_dashboard_figures(history):
         "cancelled": 2,
         "reactivated": 1,
         "abandoned": 1,
+        "withdrawn": 0,
     }
     assert s["save_rate"] == 0.4  # 2 saved / (2 saved + 2 cancelled + 1 reactivated)
     assert data["reactivations"] == {"reactivated": 1, "cancelled": 3, "win_back_rate": 0.3333}

@@ -39,6 +39,7 @@ def test_schema_describes_every_operation_under_the_mount_point(schema):
         ("GET", PREFIX + "cases/{reference}/"),
         ("POST", PREFIX + "cases/{reference}/reason/"),
         ("POST", PREFIX + "cases/{reference}/hear-offer/"),
+        ("POST", PREFIX + "cases/{reference}/no-offer/"),
         ("POST", PREFIX + "cases/{reference}/accept-offer/"),
         ("POST", PREFIX + "cases/{reference}/decline-offer/"),
         ("POST", PREFIX + "cases/{reference}/confirm/"),
@@ -188,6 +189,7 @@ def test_case_schema_carries_the_rules_and_the_offers_promise(schema):
         "statutory_labels",
         "withdrawal_function",
         "legal_reference",
+        "questions",
     }
     assert rules["properties"]["survey_first"]["type"] == "boolean"
     offer = components["Offer"]

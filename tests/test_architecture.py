@@ -81,6 +81,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "catalogue",
             "sites",
             "dates",
+            "intervals",
             "client_ip",
             "converters",
             "__init__",

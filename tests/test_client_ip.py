@@ -149,8 +149,12 @@ def test_a_proxy_without_a_client_ip_setting_is_a_deploy_warning():
         CACHES=REDIS, SECURE_PROXY_SSL_HEADER=proxy, GRACEFUL_CANCEL=configured
     )
     assert "graceful_cancel.W051" not in deploy_ids(CACHES=REDIS, SECURE_PROXY_SSL_HEADER=None)
-    # No limit to protect: nothing to say.
-    quiet = gc_settings(API_WRITE_THROTTLE_RATE=None, COMPLIANCE_PROFILE="default")
+    # No limit to protect: nothing to say. The shipped mapping gives German and EU customers the
+    # no-login pages, so it has to be switched off too.
+    no_pages = {"DE": None, "FR": None, "EU": None, "US-MN": None}
+    quiet = gc_settings(
+        API_WRITE_THROTTLE_RATE=None, COMPLIANCE_PROFILE="default", JURISDICTION_PROFILES=no_pages
+    )
     assert "graceful_cancel.W051" not in deploy_ids(
         CACHES=REDIS, SECURE_PROXY_SSL_HEADER=proxy, GRACEFUL_CANCEL=quiet
     )

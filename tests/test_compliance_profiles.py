@@ -320,7 +320,9 @@ def test_us_mn_no_is_as_easy_and_changes_nothing(client, customer, catalogue):
     client.post(question, {"answer": "no"})
     page = client.get(done_url(case)).content.decode()
     assert "Would you like to hear an offer?" not in page and 'id="gc-accept"' not in page
-    assert kinds(case) == events and not OfferPresentation.objects.exists()
+    # "No" changes nothing but is recorded, for the evidence record and the analytics.
+    assert kinds(case) == [*events, EventKind.OFFER_QUESTION_DECLINED]
+    assert not OfferPresentation.objects.exists()
     assert CancellationCase.objects.get(pk=case.pk).status == CaseStatus.CANCELLED
 
 
@@ -423,3 +425,31 @@ def test_rules_type_is_a_frozen_dataclass():
     with pytest.raises(dataclasses.FrozenInstanceError):
         PROFILES["us"].offers_before_confirm = False  # type: ignore[misc]
     assert isinstance(rules_for("us-mn"), ComplianceRules)
+
+
+# --- follow-ups ----------------------------------------------------------------------------------
+
+
+class AlwaysWinback:
+    """An offer policy whose win-back always carries the first active offer."""
+
+    def choose_offer(self, case: Any, *, arm: Any = None) -> None:
+        return None
+
+    def choose_winback_offer(self, case: Any) -> Any:
+        from django_graceful_cancel.models import RetentionOffer
+
+        return RetentionOffer.objects.filter(is_active=True).order_by("pk").first()
+
+
+@pytest.mark.parametrize(("code", "carries_offer"), [("US-MN", False), (None, True), ("DE", True)])
+def test_a_win_back_offer_only_where_the_profile_allows_one(
+    settings, customer, catalogue, code, carries_offer
+):
+    from django_graceful_cancel.services.holdout import draw_arm
+
+    settings.GRACEFUL_CANCEL = flow_settings(
+        OFFER_POLICY="tests.test_compliance_profiles.AlwaysWinback", WINBACK_HOLDOUT_PERCENT=0
+    )
+    case = services.confirm_cancellation(start(customer, code))
+    assert (draw_arm(case).offer is not None) is carries_offer

@@ -63,4 +63,6 @@ def test_localized_label_falls_back_by_language():
     call_command("graceful_cancel_load_catalogue", stdout=io.StringIO())
     price = Reason.objects.get(slug="price")
     assert price.localized("label", "es-MX") == "Cuesta demasiado para lo que recibo"
-    assert price.localized("label", "fr") == price.label
+    assert price.localized("label", "fr-CA") == "Le prix est trop élevé pour ce que je reçois"
+    # A language the catalogue does not carry falls back to the row's own label.
+    assert price.localized("label", "it") == price.label

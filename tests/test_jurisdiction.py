@@ -332,3 +332,26 @@ def test_the_api_resolves_and_records_the_customers_jurisdiction(settings, custo
     assert (body["jurisdiction"], body["jurisdiction_source"]) == ("US-MN", "header")
     assert body["rules"]["profile"] == "us-mn"
     assert body["rules"]["offers"] is False and body["rules"]["offer_after_confirm"] is True
+
+
+def test_the_api_reads_the_billing_country_with_the_one_backend_call(settings, make_customer):
+    from unittest import mock
+
+    from rest_framework.test import APIClient
+
+    from django_graceful_cancel.backends.model import ModelSubscriptionBackend
+
+    anna = make_customer("anna", last_name="DE")
+    settings.GRACEFUL_CANCEL = gc_settings(
+        SUBSCRIPTION_FIELDS=with_fields(country="user__last_name")
+    )
+    api = APIClient()
+    api.force_authenticate(anna)
+    original = ModelSubscriptionBackend.get_active_subscription
+    with mock.patch.object(
+        ModelSubscriptionBackend, "get_active_subscription", autospec=True, side_effect=original
+    ) as spy:
+        body = api.post(reverse("graceful_cancel_api:case-list"), {}, format="json").json()
+    assert (body["jurisdiction"], body["jurisdiction_source"]) == ("DE", "billing")
+    assert body["rules"]["profile"] == "de"
+    assert spy.call_count == 1  # the resolver used the subscription start_case read

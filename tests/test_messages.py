@@ -26,7 +26,7 @@ from django.conf import settings as django_settings
 from django.test import override_settings
 from django.utils import formats, timezone, translation
 
-from django_graceful_cancel import services
+from django_graceful_cancel import dates, services
 from django_graceful_cancel.catalogue.defaults import REASON_COPY, REASONS, STAGE_SLOTS, STAGES
 from django_graceful_cancel.followups import sequences
 from django_graceful_cancel.followups.links import links_for
@@ -598,3 +598,21 @@ def test_a_translation_with_a_stray_percent_never_breaks_a_message(make_customer
     assert sentences["odd"] == "Save 30% today, %(name)s"
     assert sentences["fine"] == "Hi Alex"
     assert sentences.get("missing", "") == ""
+
+
+def test_dates_in_messages_name_their_zone_unless_in_the_customers_own(make_customer, catalogue):
+    """Message copy writes dates through dates.format_date, like the pages: a case with no time
+    zone of its own gets the zone named after the date."""
+    case, _ = services.start_case(make_customer(), language="en")
+    services.record_reason(case, "price", contact_consent=True)
+    services.confirm_cancellation(case)
+    case.refresh_from_db()
+    assert not case.time_zone
+    text = render_message(case, "thank_you").text
+    until = dates.format_date(case.effective_at, case)
+    assert until.endswith("(UTC)")
+    assert f"stays active until {until}" in text
+    case.time_zone = "America/Chicago"
+    case.save(update_fields=["time_zone"])
+    theirs = dates.format_date(case.effective_at, case)
+    assert f"stays active until {theirs}" in render_message(case, "thank_you").text

@@ -38,17 +38,19 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 #: docs/performance.md gives the profile:
 #: * start, 9: the jurisdiction lookup (issue 16) reads the subscription from the backend, then
 #:   ``start_case`` reads it again (two queries on the model backend: subscription, plan);
-#: * confirm, 16: it declines the offer shown (its update and event), schedules the follow-ups
+#: * confirm, 17: it declines the offer shown (its update and event), schedules the follow-ups
 #:   and applies the cancellation at the provider after the commit (the model backend's own
 #:   savepoint, a read and an update of the subscription; the case's sync mark and its event);
-#: * reactivate, 14: the same provider sync.
+#: * reactivate, 15: the same provider sync.
+#: Confirm and reactivate also read the case's answers to the follow-up questions for the
+#: response (one query, the questions feature's field of the case).
 API_BUDGET = {
     "start": 9,
     "reason": 12,
     "decline": 8,
-    "confirm": 16,
+    "confirm": 17,
     "accept": 12,
-    "reactivate": 14,
+    "reactivate": 15,
 }
 #: A page step may cost at most this many queries more than its API step (its session is
 #: two queries where a token is one, and it renders a page).

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from django_graceful_cancel.admin.flowchart import flow_chart
-from django_graceful_cancel.choices import CaseStatus, QuestionKind
+from django_graceful_cancel.choices import QuestionKind
 from django_graceful_cancel.exceptions import InvalidInput
 from django_graceful_cancel.models import (
     CancellationCase,
@@ -53,9 +53,31 @@ PER_MONTH = {
 # (reason, answer choice, root cause, status, price, currency, interval, plan, tenure days,
 #  subscription started "YYYY-MM")
 HISTORY: list[tuple[Any, ...]] = [
-    ("price", "too-expensive", "price", "cancelled", "10.00", "EUR", "month", "Basic", 30, "2025-01"),
+    (
+        "price",
+        "too-expensive",
+        "price",
+        "cancelled",
+        "10.00",
+        "EUR",
+        "month",
+        "Basic",
+        30,
+        "2025-01",
+    ),
     ("price", "too-expensive", "quality", "saved", "120.00", "EUR", "year", "Pro", 400, "2024-02"),
-    ("price", "too-expensive", "price", "withdrawn", "15.50", "EUR", "monthly", "Basic", 5, "2026-10"),
+    (
+        "price",
+        "too-expensive",
+        "price",
+        "withdrawn",
+        "15.50",
+        "EUR",
+        "monthly",
+        "Basic",
+        5,
+        "2026-10",
+    ),
     ("price", "budget-cut", None, "cancelled", "10.00", "USD", "week", "Basic", 100, "2025-01"),
     ("price", "budget-cut", "price", "saved", "7.00", "USD", "2 weeks", "Pro", 800, "2023-05"),
     ("price", None, None, "cancelled", "3.00", "USD", "3 months", "Pro", None, None),
@@ -84,7 +106,7 @@ def _expected(key_of: Any) -> dict[Any, dict[str, Any]]:
     """Counts and MRR per group, from HISTORY alone."""
     found: dict[Any, dict[str, Any]] = {}
     for spec in HISTORY:
-        reason, answer, root, status, price, currency, interval, *_rest = spec
+        _reason, _answer, _root, status, price, currency, interval, *_rest = spec
         slot = found.setdefault(key_of(spec), {"cases": 0, "lost": 0, "saved": 0, "mrr": {}})
         slot["cases"] += 1
         slot["lost"] += status in LOST
@@ -229,9 +251,7 @@ def test_figures_match_the_history_computed_independently(history):
     )
     assert data["without_revenue"] == {
         "no_price": sum(1 for s in HISTORY if s[4] is None),
-        "unknown_interval": sum(
-            1 for s in HISTORY if s[4] is not None and s[6] not in PER_MONTH
-        ),
+        "unknown_interval": sum(1 for s in HISTORY if s[4] is not None and s[6] not in PER_MONTH),
         "no_currency": sum(
             1 for s in HISTORY if s[4] is not None and s[6] in PER_MONTH and not s[5]
         ),
@@ -247,12 +267,8 @@ def test_figures_match_the_history_computed_independently(history):
     assert _by(data["paths"], lambda i: (i["reason"], i["answer"], i["root_cause"])) == _expected(
         lambda s: (s[0] or "none", f"why:{s[1]}" if s[1] else "none", s[2] or "none")
     )
-    assert _by(data["cohorts"]["plan"], lambda i: i["key"]) == _expected(
-        lambda s: s[7] or "none"
-    )
-    assert _by(data["cohorts"]["tenure"], lambda i: i["key"]) == _expected(
-        lambda s: _tenure(s[8])
-    )
+    assert _by(data["cohorts"]["plan"], lambda i: i["key"]) == _expected(lambda s: s[7] or "none")
+    assert _by(data["cohorts"]["tenure"], lambda i: i["key"]) == _expected(lambda s: _tenure(s[8]))
     assert _by(data["cohorts"]["signup_month"], lambda i: i["key"]) == _expected(
         lambda s: s[9] or "none"
     )
@@ -278,6 +294,55 @@ def test_cohort_filter_narrows_every_figure(history):
     assert month["cases"] == sum(1 for s in HISTORY if s[9] == "2025-01")
     unknown = revenue.figures(*_range(), revenue.parse_cohort(signup_month="none", plan="none"))
     assert unknown["cases"] == sum(1 for s in HISTORY if s[9] is None and not s[7])
+
+
+def test_a_case_is_on_one_path_and_only_its_reasons_answers_count(catalogue):
+    """The path's answer is the one to the case's reason's first single-choice question: an
+    answer to another reason's question (the customer changed reason) or to a later question
+    alone leaves the case on "no answer"; "eur" and "EUR" are one currency."""
+    price, quality = Reason.objects.get(slug="price"), Reason.objects.get(slug="quality")
+    first = ReasonQuestion.objects.create(
+        reason=price, key="why", kind="choice", prompt="?", choices=[{"key": "a", "label": "A"}]
+    )
+    later = ReasonQuestion.objects.create(
+        reason=price,
+        key="then",
+        kind="choice",
+        prompt="?",
+        order=3,
+        choices=[{"key": "b", "label": "B"}],
+    )
+    made = []
+    for index, (reason, currency) in enumerate(
+        [(price, "eur"), (price, "EUR"), (quality, "EUR"), (price, "EUR")]
+    ):
+        made.append(
+            CancellationCase.objects.create(
+                reference=new_reference(),
+                subscription_ref=f"one:{index}",
+                status="cancelled",
+                reason=reason,
+                price=Decimal("10.00"),
+                currency=currency,
+                billing_interval="month",
+            )
+        )
+    answer = {"question_key": "why", "kind": "choice", "choice": "a", "question": first}
+    QuestionAnswer.objects.create(case=made[0], **answer)
+    QuestionAnswer.objects.create(case=made[2], **answer)  # stale: the case is about quality now
+    QuestionAnswer.objects.create(
+        case=made[3], question=later, question_key="then", kind="choice", choice="b"
+    )
+    data = revenue.figures(*_range())
+    paths = {(p["reason"], p["answer"]): (p["cases"], p["mrr"]) for p in data["paths"]}
+    eur = {"at_stake": "10.00", "lost": "10.00", "saved": "0.00"}
+    twenty = {"at_stake": "20.00", "lost": "20.00", "saved": "0.00"}
+    assert paths == {
+        ("price", "why:a"): (1, {"EUR": eur}),
+        ("price", "none"): (2, {"EUR": twenty}),
+        ("quality", "none"): (1, {"EUR": eur}),
+    }
+    assert data["currencies"] == ["EUR"]
 
 
 @pytest.mark.parametrize(
@@ -323,6 +388,11 @@ def _svg_texts(svg: str) -> list[str]:
     return [unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
 
 
+def _shown(label: str) -> str:
+    """A label as the chart prints it: cut at 30 characters."""
+    return label if len(label) <= 30 else label[:29] + "…"
+
+
 def _node_line(cases: int, mrr: dict[str, dict[str, str]]) -> str:
     amounts = " · ".join(f"{m['at_stake']} {c}" for c, m in mrr.items())
     word = "case" if cases == 1 else "cases"
@@ -334,11 +404,13 @@ def test_chart_prints_the_independent_figures(history):
     texts = _svg_texts(svg)
     for key, slot in _expected(lambda s: s[0] or "none").items():
         label = Reason.objects.get(slug=key).localized_label if key != "none" else "No reason given"
-        at = texts.index(label[:30] if len(label) <= 30 else label[:29] + "…")
+        at = texts.index(_shown(label))
         assert texts[at + 1] == _node_line(slot["cases"], slot["mrr"])
     for key, slot in _expected(lambda s: s[2] or "none").items():
-        label = Reason.objects.get(slug=key).localized_label if key != "none" else "Not recorded yet"
-        lines = [texts[i + 1] for i, t in enumerate(texts) if t == label]
+        label = (
+            Reason.objects.get(slug=key).localized_label if key != "none" else "Not recorded yet"
+        )
+        lines = [texts[i + 1] for i, t in enumerate(texts) if t == _shown(label)]
         assert _node_line(slot["cases"], slot["mrr"]) in lines
     too = _expected(lambda s: s[1])["too-expensive"]
     assert texts[texts.index("Too expensive") + 1] == _node_line(too["cases"], too["mrr"])
@@ -376,6 +448,12 @@ def test_dashboard_shows_chart_and_tables(history, superuser_client):
         cells = _cells(table, "data-key", key)
         assert cells[1:4] == [str(slot["cases"]), str(slot["lost"]), str(slot["saved"])]
     assert "cannot be read" in html  # the cases without revenue are said so
+    csv = superuser_client.get(
+        reverse("admin:graceful_cancel_dashboard"),
+        {"start": timezone.localdate(start).isoformat(), "format": "csv"},
+    ).content.decode()
+    quality = _expected(lambda s: s[0] or "none")["quality"]["mrr"]["EUR"]["at_stake"]
+    assert f"mrr_reasons,quality,mrr_at_stake_EUR,{quality}" in csv
 
 
 def test_dashboard_bad_cohort_is_a_message_not_an_error(history, superuser_client):
@@ -414,3 +492,41 @@ def test_summary_api_and_report_carry_the_figures(history, superuser_client):
     )
     price = expected["price"]["mrr"]["EUR"]["lost"]
     assert f"mrr_reasons,price,mrr_lost_EUR,{price}" in csv_out.getvalue()
+
+
+# --- in a browser ------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_dashboard_revenue_section_in_chromium(history, superuser, live_server):
+    """The section as staff see it: the chart drawn, its numbers beside it, the table under it,
+    the cohort filter working without JavaScript, nothing wider than a laptop screen."""
+    from pathlib import Path
+
+    from tests.support import browser
+
+    shots = Path("/tmp/shots/revenue")
+    shots.mkdir(parents=True, exist_ok=True)
+    start, _end = _range()
+    url = f"{live_server.url}{reverse('admin:graceful_cancel_dashboard')}"
+    with (
+        browser.chromium() as chromium,
+        browser.signed_in_pages(chromium, live_server.url, viewport=browser.DESKTOP) as make,
+    ):
+        page = make(superuser)
+        page.goto(f"{url}?start={timezone.localdate(start).isoformat()}")
+        section = page.locator("#gc-revenue")
+        section.scroll_into_view_if_needed()
+        assert section.locator("svg.gc-flow text").count() > 10
+        box = section.locator("svg.gc-flow").bounding_box()
+        assert box is not None and box["width"] <= 1280
+        section.screenshot(path=str(shots / "dashboard-revenue.png"))
+        section.locator("svg.gc-flow").screenshot(path=str(shots / "dashboard-revenue-chart.png"))
+        page.select_option("#gc-cohort-plan", "Basic")
+        page.click("#gc-revenue-cohort input[type=submit]")
+        rows = page.locator("#gc-revenue-paths tbody tr")
+        expected = sum(1 for s in HISTORY if s[7] == "Basic")
+        cases = sum(int(rows.nth(i).locator("td").nth(3).inner_text()) for i in range(rows.count()))
+        assert cases == expected
+        page.locator("#gc-revenue").screenshot(path=str(shots / "dashboard-revenue-basic.png"))

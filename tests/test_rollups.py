@@ -33,10 +33,14 @@ from django_graceful_cancel.models import (
     CancellationCase,
     CaseEvent,
     DailyRollup,
+    ExperimentAssignment,
+    ExperimentVariant,
+    OfferExperiment,
     OfferPresentation,
     Reason,
     RetentionOffer,
     RollupWatermark,
+    SaveCheck,
 )
 from django_graceful_cancel.models.cases import new_reference
 from django_graceful_cancel.services import rollups
@@ -73,6 +77,12 @@ case_strategy = st.fixed_dictionaries(
         "interval": st.sampled_from(["month", "year", "week", ""]),
         "price": st.sampled_from([None, Decimal("7.99"), Decimal("12.99"), Decimal("120.00")]),
         "survey": st.sampled_from([None, 1, 3, 5]),
+        "checks": st.lists(
+            st.tuples(st.sampled_from([30, 60, 90]), st.booleans()),
+            max_size=3,
+            unique_by=lambda check: check[0],
+        ),
+        "arm": st.sampled_from([None, "holdout", 0, 1]),
     }
 )
 change_strategy = st.fixed_dictionaries(
@@ -103,7 +113,21 @@ def _wipe() -> None:
     RollupWatermark.objects.all().delete()
 
 
-def _create(spec: dict[str, Any], reasons: dict[str, Reason], offers: dict[str, Any]) -> None:
+def _experiment(offers: dict[str, Any]) -> tuple[Any, list[Any]]:
+    experiment = OfferExperiment.objects.create(name="Price test", holdout_percent=20)
+    variants = [
+        ExperimentVariant.objects.create(experiment=experiment, offer=offers[slug])
+        for slug in ("discount-30-3m", "pause-2m")
+    ]
+    return experiment, variants
+
+
+def _create(
+    spec: dict[str, Any],
+    reasons: dict[str, Reason],
+    offers: dict[str, Any],
+    arms: tuple[Any, list[Any]] | None = None,
+) -> None:
     case = CancellationCase.objects.create(
         reference=new_reference(),
         subscription_ref=f"known:{new_reference()}",
@@ -121,6 +145,17 @@ def _create(spec: dict[str, Any], reasons: dict[str, Reason], offers: dict[str, 
     if spec["offer"] is not None:
         slug, outcome = spec["offer"]
         OfferPresentation.objects.create(case=case, offer=offers[slug], outcome=outcome)
+    for days, still_active in spec.get("checks", []):
+        SaveCheck.objects.create(case=case, days=days, still_active=still_active)
+    if arms is not None and spec.get("arm") is not None:
+        experiment, variants = arms
+        holdout = spec["arm"] == "holdout"
+        ExperimentAssignment.objects.create(
+            case=case,
+            experiment=experiment,
+            variant=None if holdout else variants[spec["arm"]],
+            is_holdout=holdout,
+        )
 
 
 def _change(spec: dict[str, Any], reasons: dict[str, Reason]) -> None:
@@ -154,9 +189,11 @@ def _check_history(history: list[Any]) -> None:
     _wipe()
     reasons = {r.slug: r for r in Reason.objects.all()}
     offers = {o.slug: o for o in RetentionOffer.objects.all()}
+    OfferExperiment.objects.all().delete()
+    arms = _experiment(offers)
     for created, changes, bounds in history:
         for spec in created:
-            _create(spec, reasons, offers)
+            _create(spec, reasons, offers, arms)
         for spec in changes:
             _change(spec, reasons)
         _compare(*_range(bounds))
@@ -279,7 +316,7 @@ def test_reading_figures_costs_the_same_whatever_the_number_of_cases(catalogue):
         with CaptureQueriesContext(connection) as queries:
             analytics.summary(*analytics.default_range())
         counts.append(len(queries))
-    # The watermarks (1), one look per source (3), the status, reason and offer facets (3), the
+    # The watermarks (1), one look per source (5), the status, reason and offer facets (3), the
     # catalogue names (2), and here the refresh's transaction as a savepoint pair (2).
-    assert counts[0] == counts[1] <= 11, counts
+    assert counts[0] == counts[1] <= 13, counts
     assert CaseEvent.objects.count() == 0  # nothing here went through the timeline

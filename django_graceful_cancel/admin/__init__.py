@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (registers the model admins)
     declarations,
     desk,
     fulfilment,
+    insights,
     reach,
     webhooks,
     withdrawals,

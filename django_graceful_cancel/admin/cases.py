@@ -45,6 +45,7 @@ from ..services import desk as desk_services
 from .actions import run_each
 from .dashboard import dashboard_view
 from .evidence import case_evidence_urls
+from .insights import SuggestionInline
 from .withdrawals import WithdrawalInline
 
 # --- filters -----------------------------------------------------------------------------------
@@ -462,6 +463,8 @@ class CancellationCaseAdmin(admin.ModelAdmin):
         return [
             OfferInline,
             AnswerInline,
+            # The private classifier's advice, decided by staff (admin/insights.py).
+            SuggestionInline,
             FulfilmentInline,
             # The refund a withdrawal calls for (admin/withdrawals.py).
             WithdrawalInline,

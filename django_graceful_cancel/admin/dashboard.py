@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import analytics
 from ..conf import app_settings
-from ..services import winback
+from ..insights.figures import figures as insights_figures
+from ..services import revenue, winback
 from .revenue import revenue_section
 
 #: Follow-up funnel stages as staff read them.
@@ -99,7 +100,11 @@ def cached_dashboard(
     """``analytics.dashboard()`` through Django's default cache (``DASHBOARD_CACHE_SECONDS``)."""
     seconds = app_settings.DASHBOARD_CACHE_SECONDS
     if not seconds:
-        return {**analytics.dashboard(start, end), "winback": winback.figures(start, end)}
+        return {
+            **analytics.dashboard(start, end),
+            "winback": winback.figures(start, end),
+            "insights": insights_figures(start, end),
+        }
     key = f"graceful_cancel:dashboard:{get_language()}:{start.isoformat()}:{end.isoformat()}"
     data = None if refresh else cache.get(key)
     if data is None:
@@ -107,6 +112,8 @@ def cached_dashboard(
             **analytics.dashboard(start, end),
             # Returns and win-back lift (docs/returns.md), next to the other figures.
             "winback": winback.figures(start, end),
+            # Themes in the customers' words and the suggestions' acceptance (docs/insights.md).
+            "insights": insights_figures(start, end),
             "computed_at": timezone.now().isoformat(),
         }
         cache.set(key, data, seconds)
@@ -117,7 +124,9 @@ def dashboard_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     form, start, end = date_range(request)
     data = cached_dashboard(start, end, refresh="refresh" in request.GET)
     if request.GET.get("format") == "csv":
-        return csv_response(data, start, end)
+        # With the revenue on every reason (its cohort filter applies), as the report has it.
+        mrr = revenue_section(request, start, end)["data"]
+        return csv_response({**data, "mrr": mrr}, start, end)
     query = request.GET.copy()
     query.pop("refresh", None)
     refresh_query = query.copy()
@@ -155,6 +164,8 @@ def csv_response(data: dict[str, Any], start: dt.datetime, end: dt.datetime) -> 
     writer = csv.writer(response)
     writer.writerow(["section", "item", "metric", "value"])
     writer.writerows(analytics.dashboard_rows(data))
+    if "mrr" in data:
+        writer.writerows(revenue.rows(data["mrr"]))
     return response
 
 

@@ -84,7 +84,7 @@ def _node(key: tuple[str, ...], item: dict[str, Any], colour: str) -> Node:
 
 def _layout(nodes: list[Node], scale: float) -> float:
     """Stack a column's nodes from the top; returns the column's height."""
-    y = TOP
+    y = float(TOP)
     for node in nodes:
         node.height = max(node.cases * scale, 2)
         node.y = y
@@ -106,6 +106,7 @@ def flow_chart(label: str, data: dict[str, Any]) -> SafeString | None:
         colours[item["reason"]] = COLOURS[len(colours) % len(COLOURS)]
 
     columns: list[dict[tuple[str, ...], Node]] = [{}, {}, {}]
+    key: tuple[str, ...]
     for item in data["reasons"]:
         key = ("reason", item["reason"])
         columns[0][key] = _node(key, item, colours.get(item["reason"], MIXED))

@@ -56,7 +56,18 @@ def _with_columns(items: list[dict[str, Any]], currencies: list[str]) -> list[di
 def _keyed(
     items: list[dict[str, Any]], currencies: list[str], key: Callable[[dict[str, Any]], str]
 ) -> list[dict[str, Any]]:
-    return [{**item, "key": key(item)} for item in _with_columns(items, currencies)]
+    """Items with their ``key`` for the table rows and the ``name`` shown; an answer is named
+    with its reason ("No answer" alone would not say to what)."""
+    return [
+        {
+            **item,
+            "key": key(item),
+            "name": f"{item['reason_label']} → {item['label']}"
+            if "reason_label" in item
+            else item["label"],
+        }
+        for item in _with_columns(items, currencies)
+    ]
 
 
 def revenue_section(request: HttpRequest, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from ..choices import (
 )
 from ..compliance import rules_for
 from ..exceptions import InvalidInput
-from ..models import CancellationCase, OfferPresentation, Reason, ReasonQuestion
+from ..models import CancellationCase, OfferPresentation, Reason, ReasonQuestion, catalogue_cache
 from ..models.questions import active_questions
 from ..services import flow, questions
 from .schema import PhoneNumberField, extend_schema_field
@@ -189,9 +189,9 @@ class RecordReasonSerializer(StrictSerializer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The catalogue is small and staff edit it at any time: read it per request, one query.
+        # The active reasons from the cached catalogue (models/catalogue_cache.py): no query.
         try:
-            self._reasons = {r.slug: r for r in Reason.objects.filter(is_active=True)}
+            self._reasons = dict(catalogue_cache.active_reasons())
         except DatabaseError:  # only when building the schema offline, before migrations
             self._reasons = {}
         field = self.fields["reason"]

@@ -281,6 +281,13 @@ _CASE_RESPONSE = {200: CaseSerializer}
         request=EmptySerializer,
         responses=_CASE_RESPONSE,
     ),
+    no_offer=extend_schema(
+        tags=["cases"],
+        summary="Once cancelled, where rules.offer_after_confirm (us-mn): the customer said no, "
+        "thanks, to hearing an offer; recorded, nothing else changes",
+        request=EmptySerializer,
+        responses=_CASE_RESPONSE,
+    ),
 )
 class CaseViewSet(GracefulCancelAPIView, viewsets.GenericViewSet):
     """Cancellation cases: a customer's own, or everybody's for staff with the view permission.
@@ -367,8 +374,11 @@ class CaseViewSet(GracefulCancelAPIView, viewsets.GenericViewSet):
             request.user,
             language=data.get("language"),
             time_zone=data.get("time_zone", ""),
-            # Where the customer is for the law decides the case's profile (docs/compliance.md).
-            jurisdiction=resolve_jurisdiction(request.user, request),
+            # Where the customer is for the law decides the case's profile (docs/compliance.md);
+            # resolved with the subscription start_case reads, so the provider is asked once.
+            jurisdiction=lambda info: resolve_jurisdiction(
+                request.user, request, subscription=info
+            ),
             actor=request.user,
         )
         if created:
@@ -414,6 +424,14 @@ class CaseViewSet(GracefulCancelAPIView, viewsets.GenericViewSet):
         self.validated(EmptySerializer, request.data)
         presentation = flow.hear_offer(case, actor=request.user)
         return self._respond(case, presentation=presentation)
+
+    @action(detail=True, methods=["post"], url_path="no-offer")
+    @idempotent
+    def no_offer(self, request: Request, reference: str | None = None) -> Response:
+        case = self.get_object()
+        self.validated(EmptySerializer, request.data)
+        # "No, thanks" is as easy as "yes", and recorded the same way (timeline, signal).
+        return self._respond(flow.decline_offer_question(case, actor=request.user))
 
     @action(detail=True, methods=["post"], url_path="reactivate")
     @idempotent

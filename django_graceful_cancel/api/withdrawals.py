@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from .. import dates, services
 from ..exceptions import InvalidInput
+from ..jurisdiction import resolve_jurisdiction
 from ..models import Withdrawal
 from ..services.withdrawals import window_for
 from .idempotency import idempotent
@@ -140,6 +141,9 @@ class WithdrawalView(GracefulCancelAPIView):
                 subscription=subscription,
                 time_zone=dates.known_zone(data.get("time_zone")),
                 profile=profile,
+                # Where the customer is, as this request shows it (billing address, else the
+                # CDN's country header): recorded on the case, as start_case does.
+                jurisdiction=resolve_jurisdiction(user, request, subscription=current.subscription),
                 actor=user,
             )
         except InvalidInput as error:

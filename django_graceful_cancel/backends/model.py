@@ -754,6 +754,12 @@ class ModelSubscriptionBackend(BaseSubscriptionBackend):
             first_charge_at=timezone.now(),
             offer_amount=offer_amount,
             offer_periods=int((offer.parameters or {}).get("duration_months") or 1) if offer else 1,
+            # Without a hook the customer signs up on the site's RESUBSCRIBE_URL page: nothing
+            # is charged here, so the page must not promise a charge "today when you confirm".
+            needs_checkout=not self.get_option("RESUBSCRIBE_HOOK"),
+            # That page is the site's sign-up page, not a payment provider's checkout: the
+            # come-back page words it so (returns/confirm.html).
+            extra={"signup_page": not self.get_option("RESUBSCRIBE_HOOK")},
         )
 
     def resubscribe(

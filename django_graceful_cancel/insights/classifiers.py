@@ -52,7 +52,7 @@ class BaseClassifier:
     def loads(cls, data: bytes) -> BaseClassifier:
         """The classifier ``dumps`` stored. Only rows this app wrote are ever read, so the
         pickle comes from the site's own training, never from outside."""
-        loaded = pickle.loads(data)  # noqa: S301 (our own trained object, see the docstring)
+        loaded = pickle.loads(data)
         if not isinstance(loaded, cls):
             raise ImproperlyConfigured(
                 f"The stored classifier is a {type(loaded).__qualname__}, not a {cls.__qualname__}:"

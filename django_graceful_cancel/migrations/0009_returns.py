@@ -1,22 +1,11 @@
 # Returns after the end and the win-back holdout (issue 17): CaseReturn and WinbackArm.
 # Written by hand from makemigrations --dry-run (the 0.2 chain is fixed). The new timeline event
 # kind ("returned") is in the AlterField of caseevent.kind that the chain's last migration holds.
-#
-# While 0007_withdrawal still carries these two models (its dry-run was taken while they were
-# being added), this migration leaves them to it; once they are taken out of 0007, it creates them.
-# Either way the chain ends in the same state and never creates a table twice.
-from importlib import import_module
 
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
-
-
-def _in_0007(name: str) -> bool:
-    earlier = import_module("django_graceful_cancel.migrations.0007_withdrawal").Migration
-    return any(getattr(op, "name", None) == name for op in earlier.operations)
-
 
 OPERATIONS = [
     migrations.CreateModel(
@@ -214,4 +203,4 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    operations = [op for op in OPERATIONS if not _in_0007(op.name)]
+    operations = OPERATIONS

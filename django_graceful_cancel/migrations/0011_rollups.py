@@ -40,6 +40,14 @@ class Migration(migrations.Migration):
                     "survey_score",
                     models.PositiveSmallIntegerField(null=True, verbose_name="survey score"),
                 ),
+                (
+                    "check_days",
+                    models.PositiveSmallIntegerField(null=True, verbose_name="days after the save"),
+                ),
+                ("still_active", models.BooleanField(null=True, verbose_name="still active")),
+                ("experiment_id", models.BigIntegerField(null=True, verbose_name="experiment")),
+                ("variant_id", models.BigIntegerField(null=True, verbose_name="variant")),
+                ("is_holdout", models.BooleanField(null=True, verbose_name="holdout")),
                 ("cases", models.PositiveIntegerField(default=0, verbose_name="cases")),
                 (
                     "price",

@@ -30,6 +30,11 @@ class DailyRollup(models.Model):
     currency = models.CharField(_("currency"), max_length=3, blank=True)
     billing_interval = models.CharField(_("billing interval"), max_length=16, blank=True)
     survey_score = models.PositiveSmallIntegerField(_("survey score"), null=True)
+    check_days = models.PositiveSmallIntegerField(_("days after the save"), null=True)
+    still_active = models.BooleanField(_("still active"), null=True)
+    experiment_id = models.BigIntegerField(_("experiment"), null=True)
+    variant_id = models.BigIntegerField(_("variant"), null=True)
+    is_holdout = models.BooleanField(_("holdout"), null=True)
     cases = models.PositiveIntegerField(_("cases"), default=0)
     price = models.DecimalField(
         _("sum of prices"), max_digits=16, decimal_places=2, default=Decimal(0)

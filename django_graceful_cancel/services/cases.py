@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -99,7 +99,7 @@ def start_case(
     language: str | None = None,
     time_zone: str = "",
     compliance_profile: str | None = None,
-    jurisdiction: Jurisdiction | None = None,
+    jurisdiction: Jurisdiction | Callable[[SubscriptionInfo], Jurisdiction | None] | None = None,
     actor: Actor = None,
     reference: str | None = None,
 ) -> tuple[CancellationCase, bool]:
@@ -109,7 +109,9 @@ def start_case(
     ``reference`` names a new case (a declaration's, so its sender holds one reference only).
     ``jurisdiction`` (the pages and the API resolve it: ``jurisdiction.resolve_jurisdiction``)
     is recorded on the case and chooses its profile (``jurisdiction.profile_for``) unless
-    ``compliance_profile`` names one; with neither, the case gets ``COMPLIANCE_PROFILE``.
+    ``compliance_profile`` names one; with neither, the case gets ``COMPLIANCE_PROFILE``. A
+    callable is given the subscription read here (the API passes the resolver so, saving the
+    billing provider a second call) and called only when a new case is opened.
     """
     existing = (
         CancellationCase.objects.filter(customer=customer, status=CaseStatus.OPEN)
@@ -134,6 +136,8 @@ def start_case(
         # the provider was down (it still looks active there until the sync retry): a second
         # case would record a second cancellation of the same subscription.
         raise InvalidTransition(code="already_cancelled")
+    if callable(jurisdiction):
+        jurisdiction = jurisdiction(info)
     # An open case of the same subscription (opened by another login of a shared one, or a
     # concurrent request) needs no query here: the partial unique index refuses the insert
     # below, and the IntegrityError path returns that case (issue 19).

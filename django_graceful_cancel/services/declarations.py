@@ -55,8 +55,10 @@ from ..choices import (
     DeclarationStatus,
     EffectiveMode,
     EventKind,
+    JurisdictionSource,
     TerminationType,
 )
+from ..compliance import rules_for
 from ..conf import app_settings
 from ..exceptions import (
     BackendError,
@@ -67,6 +69,7 @@ from ..exceptions import (
     RateLimited,
 )
 from ..followups.links import InvalidLink
+from ..jurisdiction import Jurisdiction, profile_for, resolve_jurisdiction
 from ..models import CancellationCase, CancellationDeclaration
 from ..sites import absolute, site_name
 from ..webhooks.outbox import enqueue_for_declaration
@@ -232,9 +235,15 @@ def declare_cancellation(**fields: Any) -> CancellationDeclaration:
 # --- Processing -------------------------------------------------------------------------------
 
 
-def process_declaration(pk: int) -> CancellationDeclaration | None:
+def process_declaration(
+    pk: int, *, jurisdiction: Jurisdiction | None = None
+) -> CancellationDeclaration | None:
     """Match a received declaration and apply it, hold it, or record it for staff; then
-    acknowledge it (after the commit). Returns None when it was processed already."""
+    acknowledge it (after the commit). Returns None when it was processed already.
+
+    ``jurisdiction`` is the sender's as the page resolved it (``resolve_jurisdiction``: the
+    CDN's country header, say); the matched customer's billing address comes first.
+    """
     with transaction.atomic():
         declaration = (
             CancellationDeclaration.objects.select_for_update()
@@ -248,7 +257,7 @@ def process_declaration(pk: int) -> CancellationDeclaration | None:
         status: str = DeclarationStatus.RECORDED
         if customer is not None:
             declaration.customer = customer
-            status, case, why = _settle(declaration, customer)
+            status, case, why = _settle(declaration, customer, jurisdiction)
         declaration.status = status
         declaration.case = case
         declaration.staff_note = why
@@ -313,7 +322,7 @@ def match_customer(declaration: Any) -> tuple[Any, str]:
 
 
 def _settle(
-    declaration: CancellationDeclaration, customer: Any
+    declaration: CancellationDeclaration, customer: Any, sender: Jurisdiction | None = None
 ) -> tuple[str, CancellationCase | None, str]:
     """``(status, case, why)`` for a declaration matched to ``customer`` by its own email."""
     backend = get_backend()
@@ -327,18 +336,49 @@ def _settle(
     )
     if declaration.termination == TerminationType.EXTRAORDINARY or mode != EffectiveMode.PERIOD_END:
         return DeclarationStatus.PENDING, None, WAITS
-    return _cancel(declaration, customer, effective=EffectiveMode.PERIOD_END, actor=ACTOR)
+    return _cancel(
+        declaration,
+        customer,
+        effective=EffectiveMode.PERIOD_END,
+        actor=ACTOR,
+        jurisdiction=declaration_jurisdiction(customer, sender, subscription=info),
+    )
+
+
+def declaration_jurisdiction(
+    customer: Any, sender: Jurisdiction | None = None, *, subscription: Any = None
+) -> Jurisdiction | None:
+    """The customer's jurisdiction for a declaration: their billing address, else the sender's
+    as the page saw it (``sender``), else the site's default (the resolver, without a request)."""
+    found = resolve_jurisdiction(customer, None, subscription=subscription)
+    if found is not None and found.source == JurisdictionSource.BILLING:
+        return found
+    return sender or found
+
+
+def declaration_profile(jurisdiction: Jurisdiction | None) -> str:
+    """The profile a declaration case follows: the jurisdiction's (``de`` gives the § 312k
+    page's rules, ``eu`` art. 11a's), or ``eu`` when that profile has no declaration page: the
+    declaration came through one, so the case keeps the rules of a profile that has it."""
+    profile = profile_for(jurisdiction)
+    return profile if rules_for(profile).declaration_page else ComplianceProfile.EU
 
 
 def _cancel(
-    declaration: CancellationDeclaration, customer: Any, *, effective: str, actor: Actor
+    declaration: CancellationDeclaration,
+    customer: Any,
+    *,
+    effective: str,
+    actor: Actor,
+    jurisdiction: Jurisdiction | None = None,
 ) -> tuple[str, CancellationCase | None, str]:
     """Open (or reuse) the customer's case and confirm the cancellation through the services."""
     try:
         case, _created = cases.start_case(
             customer,
             language=declaration.language,
-            compliance_profile=ComplianceProfile.EU,
+            compliance_profile=declaration_profile(jurisdiction),
+            jurisdiction=jurisdiction,
             actor=actor,
             # One reference for the sender: the case takes the declaration's.
             reference=declaration.reference,
@@ -514,7 +554,11 @@ def confirm_declaration(
             else EffectiveMode.PERIOD_END
         )
         status, case, why = _cancel(
-            declaration, declaration.customer, effective=effective, actor=actor
+            declaration,
+            declaration.customer,
+            effective=effective,
+            actor=actor,
+            jurisdiction=declaration_jurisdiction(declaration.customer),
         )
         now = timezone.now()
         updated = CancellationDeclaration.objects.filter(

@@ -52,7 +52,7 @@ from .cases import (
 )
 from .core import Actor
 from .inputs import check_phone, check_text
-from .offer_question import hear_offer, offer_question_open
+from .offer_question import decline_offer_question, hear_offer, offer_question_open
 
 __all__ = [
     "DETAIL_MAX_LENGTH",
@@ -65,6 +65,7 @@ __all__ = [
     "check_reason",
     "confirm_cancellation",
     "decline_offer",
+    "decline_offer_question",
     "hear_offer",
     "lenient_reason",
     "offer_question_open",
@@ -285,10 +286,9 @@ def decline_offer(case: CancellationCase, *, actor: Actor = None) -> Cancellatio
 
 def _after_confirmation(case: CancellationCase) -> bool:
     """Whether ``case`` is cancelled under a profile that offers after the confirmation (any
-    other closed case gets the usual "case_not_open")."""
-    current = CancellationCase.objects.filter(pk=case.pk).values_list(
-        "status", "compliance_profile"
+    other closed case gets the usual "case_not_open"). Reads the instance the caller just
+    fetched, so it costs no query; the service it picks locks the row and checks again."""
+    return (
+        case.status == CaseStatus.CANCELLED
+        and rules_for(case.compliance_profile).offer_after_confirm
     )
-    for status, profile in current:
-        return status == CaseStatus.CANCELLED and rules_for(profile).offer_after_confirm
-    return False

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 
+from ..compliance import rules_for
 from ..conf import app_settings
 from ..models import CancellationCase, WinbackArm
 
@@ -33,7 +34,10 @@ def draw_arm(case: CancellationCase) -> WinbackArm:
     # The policy by its dotted path (OFFER_POLICY), resolved now: the policies module builds on
     # the follow-up sequences, which draw this arm.
     choose = getattr(app_settings.OFFER_POLICY(), "choose_winback_offer", None)
-    offer = choose(case) if callable(choose) and not held_out else None
+    # The case's law may forbid an offer nobody asked for after the cancellation (us-mn,
+    # ComplianceRules.winback_offer): a replaceable policy cannot override it.
+    allowed = rules_for(case.compliance_profile).winback_offer
+    offer = choose(case) if callable(choose) and not held_out and allowed else None
     return WinbackArm(case=case, is_holdout=held_out, holdout_percent=percent, offer=offer)
 
 

@@ -6,7 +6,9 @@ hear one. So, for a case whose profile has ``offer_after_confirm``:
 
 1. the confirmation page asks "Would you like to hear an offer?" (``offer_question_open``), only
    while the cancellation can still be undone and the policy has an offer to give;
-2. "No" changes nothing; "Yes" is ``hear_offer``: the policy's one offer is presented
+2. "No, thanks" is ``decline_offer_question``: it changes nothing but is recorded (timeline
+   event, signal, the evidence record), and the question is not asked again; "Yes" is
+   ``hear_offer``: the policy's one offer is presented
    (``present_offer(after_confirmation=True)``), and
 3. accepting it is ``accept_offer_after_confirmation``: in one transaction the offer is applied by
    its route, the cancellation is undone (``reactivate``) and the presentation is recorded as
@@ -51,6 +53,8 @@ def offer_question_open(case: CancellationCase) -> bool:
         return False
     if OfferPresentation.objects.filter(case=case).exists():
         return False
+    if case.events.filter(kind=EventKind.OFFER_QUESTION_DECLINED).exists():
+        return False  # "no, thanks" is asked once only
     offer = decide_offer(get_offer_policy(), case, arm=experiments.draw_arm(case))
     return offer is not None and fulfilment.route_for(offer) is not None
 
@@ -71,6 +75,27 @@ def hear_offer(case: CancellationCase, *, actor: Actor = None) -> OfferPresentat
     if presentation is None:
         raise InvalidTransition(code="no_offer")
     return presentation
+
+
+def decline_offer_question(case: CancellationCase, *, actor: Actor = None) -> CancellationCase:
+    """The customer said "no, thanks" to hearing an offer: nothing changes, but the answer is
+    recorded (``offer_question_declined``: timeline event and signal), so the evidence record
+    and the analytics see it, and the question is not asked again (``offer_question_open``).
+
+    Idempotent: a second "no" records nothing. Raises ``InvalidTransition``
+    (``case_not_cancelled``, ``offer_not_allowed``) when the question does not apply.
+    """
+    with transaction.atomic():
+        case = lock_case(case)
+        require(case, [CaseStatus.CANCELLED], "case_not_cancelled")
+        if not rules_for(case.compliance_profile).offer_after_confirm:
+            raise InvalidTransition(code="offer_not_allowed")
+        if case.events.filter(kind=EventKind.OFFER_QUESTION_DECLINED).exists():
+            return case
+        record(
+            case, EventKind.OFFER_QUESTION_DECLINED, signals.offer_question_declined, actor=actor
+        )
+    return case
 
 
 def _pending(case: CancellationCase) -> OfferPresentation:

@@ -38,7 +38,15 @@ from django.db.models import Count, F, Max, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from ..models import CancellationCase, CaseEvent, DailyRollup, OfferPresentation, RollupWatermark
+from ..models import (
+    CancellationCase,
+    CaseEvent,
+    DailyRollup,
+    ExperimentAssignment,
+    OfferPresentation,
+    RollupWatermark,
+    SaveCheck,
+)
 
 #: Events younger than this are read again by the next refresh (see the module's docstring).
 SETTLE_SECONDS = 60
@@ -61,6 +69,20 @@ FACETS: dict[str, dict[str, str]] = {
         "currency": "currency",
         "billing_interval": "billing_interval",
     },
+    # These two count rows of their own tables (a case has several save checks), by the day
+    # their case started.
+    "save_check": {"check_days": "days", "still_active": "still_active"},
+    "experiment": {
+        "experiment_id": "experiment_id",
+        "variant_id": "variant_id",
+        "is_holdout": "is_holdout",
+        "status": "case__status",
+    },
+}
+#: The facets counting rows of another table than the cases.
+FACET_MODELS: dict[str, type[models.Model]] = {
+    "save_check": SaveCheck,
+    "experiment": ExperimentAssignment,
 }
 #: Which cases a facet counts (the others have nothing to say there).
 FACET_FILTERS: dict[str, dict[str, Any]] = {
@@ -85,13 +107,18 @@ def case_rows(cases: QuerySet, facet: str, *, by_day: bool) -> list[dict[str, An
     """
     fields = FACETS[facet]
     names: dict[str, Any] = {f"rollup_{name}": F(field) for name, field in fields.items()}
+    model = FACET_MODELS.get(facet)
+    rows = cases.filter(**FACET_FILTERS.get(facet, {}))
+    case = ""
+    if model is not None:
+        rows = model._default_manager.filter(case__in=cases)
+        case = "case__"
     if by_day:
-        names["rollup_day"] = TruncDate("created_at", tzinfo=timezone.get_default_timezone())
+        names["rollup_day"] = TruncDate(f"{case}created_at", tzinfo=timezone.get_default_timezone())
     grouped = (
-        cases.filter(**FACET_FILTERS.get(facet, {}))
-        .annotate(**names)
+        rows.annotate(**names)
         .values(*names)
-        .annotate(rollup_cases=Count("pk"), rollup_price=Sum("price"))
+        .annotate(rollup_cases=Count("pk"), rollup_price=Sum(f"{case}price"))
         .order_by()
     )
     found = []
@@ -152,6 +179,8 @@ SOURCES: tuple[tuple[str, type[models.Model], str, str], ...] = (
     ("events", CaseEvent, "case__created_at", "created_at"),
     ("cases", CancellationCase, "created_at", "updated_at"),
     ("presentations", OfferPresentation, "case__created_at", "presented_at"),
+    ("save_checks", SaveCheck, "case__created_at", "checked_at"),
+    ("assignments", ExperimentAssignment, "case__created_at", "assigned_at"),
 )
 
 

@@ -56,7 +56,7 @@ from ..exceptions import (
     RateLimited,
 )
 from ..followups.links import InvalidLink
-from ..jurisdiction import profile_for, resolve_jurisdiction
+from ..jurisdiction import Jurisdiction, profile_for, resolve_jurisdiction
 from ..models import CancellationCase, Withdrawal
 from ..sites import absolute, site_name
 from . import cases, inputs
@@ -254,9 +254,14 @@ def withdraw(
     language: str | None = None,
     time_zone: str = "",
     profile: str | None = None,
+    jurisdiction: Jurisdiction | None = None,
     actor: Actor = None,
 ) -> Withdrawal:
     """A signed-in customer withdraws from ``subscription`` (their own, by its reference).
+
+    ``jurisdiction`` is the customer's as the page or the API resolved it
+    (``resolve_jurisdiction(customer, request)``, which may have read the CDN's country header);
+    the case records it. Without it the case gets the billing address's, or the default.
 
     Idempotent: while a withdrawal of that subscription exists, it is returned and nothing else
     happens. Raises ``InvalidInput`` (see ``check_withdrawal``) and ``BackendError`` when the
@@ -292,7 +297,13 @@ def withdraw(
         subscription_ref=current.subscription.reference,
     )
     with transaction.atomic():
-        withdrawal = _apply(withdrawal, customer, current.subscription, actor=actor or customer)
+        withdrawal = _apply(
+            withdrawal,
+            customer,
+            current.subscription,
+            actor=actor or customer,
+            jurisdiction=jurisdiction,
+        )
     _after_commit(withdrawal)
     return withdrawal
 
@@ -310,7 +321,11 @@ def _refund_amount(info: SubscriptionInfo) -> Decimal | None:
 
 
 def _case_to_withdraw(
-    withdrawal: Withdrawal, customer: Any, info: SubscriptionInfo, actor: Actor
+    withdrawal: Withdrawal,
+    customer: Any,
+    info: SubscriptionInfo,
+    actor: Actor,
+    jurisdiction: Jurisdiction | None = None,
 ) -> CancellationCase | None:
     """The case the withdrawal moves: the open one (opened here when none), or the cancellation
     not yet in effect of the same subscription (a withdrawal ends it at once, and refunds)."""
@@ -320,6 +335,10 @@ def _case_to_withdraw(
             language=withdrawal.language,
             time_zone=withdrawal.time_zone,
             compliance_profile=withdrawal.compliance_profile or None,
+            # The case records where the customer is, as a case started in the flow does (the
+            # evidence record shows it): the caller's (it saw the request), else the billing
+            # address or the default.
+            jurisdiction=jurisdiction or resolve_jurisdiction(customer, subscription=info),
             actor=actor,
         )
     except InvalidTransition as error:
@@ -336,10 +355,15 @@ def _case_to_withdraw(
 
 
 def _apply(
-    withdrawal: Withdrawal, customer: Any, info: SubscriptionInfo, *, actor: Actor
+    withdrawal: Withdrawal,
+    customer: Any,
+    info: SubscriptionInfo,
+    *,
+    actor: Actor,
+    jurisdiction: Jurisdiction | None = None,
 ) -> Withdrawal:
     """Inside the caller's transaction: withdraw the case, or record the withdrawal for staff."""
-    case = _case_to_withdraw(withdrawal, customer, info, actor)
+    case = _case_to_withdraw(withdrawal, customer, info, actor, jurisdiction)
     if case is not None:
         case = lock_case(case)
     # Under the case's lock, so two submits at once make one withdrawal.

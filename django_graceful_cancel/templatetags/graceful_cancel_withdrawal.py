@@ -27,6 +27,18 @@ def gc_withdrawal_url(context: Any) -> str:
     the backend cannot answer: the page itself then says what is wrong). For a visitor who is
     not signed in, the no-login page where their profile has one, else ""."""
     request = context.get("request") if hasattr(context, "get") else None
+    if request is None:
+        return _withdrawal_url(request)
+    # Once per request, like ``gc_cancel_label``: the window may cost the billing provider a
+    # call, and a page often shows the link twice (the account page and the footer).
+    cached = getattr(request, "_graceful_cancel_withdrawal_url", None)
+    if cached is None:
+        cached = _withdrawal_url(request)
+        request._graceful_cancel_withdrawal_url = cached
+    return cached
+
+
+def _withdrawal_url(request: Any) -> str:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         # A visitor: the no-login page, where the visitor's profile has one (for the footer);

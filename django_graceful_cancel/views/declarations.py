@@ -24,7 +24,7 @@ from ..client_ip import client_ip
 from ..exceptions import BackendError, InvalidTransition, RateLimited
 from ..followups.links import InvalidLink
 from ..forms import DeclarationForm
-from ..jurisdiction import rules_for_request
+from ..jurisdiction import Jurisdiction, resolve_jurisdiction, rules_for_request
 from ..models import CancellationDeclaration
 from ..services.declarations import read_confirmation_token
 from .pages import problem_page, render_page
@@ -60,10 +60,10 @@ class RedirectThen(HttpResponseRedirect):
             super().close()
 
 
-def _process(pk: int) -> Callable[[], None]:
+def _process(pk: int, jurisdiction: Jurisdiction | None) -> Callable[[], None]:
     def run() -> None:
         try:
-            services.process_declaration(pk)
+            services.process_declaration(pk, jurisdiction=jurisdiction)
         except Exception:  # the sweep retries it; the sender has their receipt already
             logger.exception("Could not process cancellation declaration %s", pk)
 
@@ -102,7 +102,10 @@ def declare(request: HttpRequest) -> HttpResponse:
         location = reverse(
             "graceful_cancel:declaration_received", kwargs={"token": declaration.access_token}
         )
-        return RedirectThen(location, _process(declaration.pk))
+        # The sender's jurisdiction as this request shows it (the CDN's country header): the
+        # case records it when the matched customer's billing address does not say.
+        sender = resolve_jurisdiction(None, request)
+        return RedirectThen(location, _process(declaration.pk, sender))
     status = 400 if form.errors else 200
     return render_page(request, "declaration/form.html", {"form": form}, status=status)
 

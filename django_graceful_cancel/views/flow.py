@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from .. import dates, services
 from ..backends import get_backend
-from ..choices import CaseStatus, OfferOutcome
+from ..choices import CaseStatus, OfferOutcome, WithdrawalStatus
 from ..compliance import ComplianceRules, rules_for
 from ..exceptions import (
     BackendError,
@@ -33,7 +33,7 @@ from ..exceptions import (
 )
 from ..forms import ReasonForm
 from ..jurisdiction import Jurisdiction, profile_for, resolve_jurisdiction
-from ..models import CancellationCase, OfferPresentation
+from ..models import CancellationCase, OfferPresentation, Withdrawal
 from ..rendering import render_message
 from ..services import evidence, flow, fulfilment, questions
 from ..services.cases import flow_message_context
@@ -60,6 +60,12 @@ def _own_case(request: HttpRequest, reference: str) -> CancellationCase:
 
 
 def _page_for(case: CancellationCase) -> HttpResponse:
+    if case.status == CaseStatus.WITHDRAWN:
+        # A withdrawal is not a cancellation: its page is the acknowledgement (date and time of
+        # receipt, with the zone), never "nothing to cancel".
+        withdrawal = _withdrawal_of(case)
+        if withdrawal is not None:
+            return redirect(withdrawal.acknowledgement_path)
     name = STATUS_PAGES.get(case.status)
     if name is None:  # abandoned: the request expired, start again
         return redirect("graceful_cancel:start")
@@ -79,9 +85,34 @@ def _latest_cancelled(request: HttpRequest) -> CancellationCase | None:
     )
 
 
+def _withdrawal_of(case: CancellationCase) -> Withdrawal | None:
+    withdrawal = Withdrawal.objects.filter(case=case).first()
+    return withdrawal if withdrawal is not None and withdrawal.acknowledgement_path else None
+
+
+def _latest_withdrawal(request: HttpRequest) -> Withdrawal | None:
+    return (
+        Withdrawal.objects.filter(customer_id=request.user.pk, status=WithdrawalStatus.WITHDRAWN)
+        .order_by("-received_at")
+        .first()
+    )
+
+
 def _latest_receipt_or(request: HttpRequest, title: str, message: str) -> HttpResponse:
-    """A customer with nothing (more) to cancel sees their latest receipt, or else why."""
+    """A customer with nothing (more) to cancel sees their latest receipt (a cancellation's, or
+    a withdrawal's acknowledgement), or else why."""
     latest = _latest_cancelled(request)
+    withdrawal = _latest_withdrawal(request)
+    if (
+        withdrawal is not None
+        and withdrawal.acknowledgement_path
+        and (
+            latest is None
+            or latest.cancelled_at is None
+            or withdrawal.received_at > latest.cancelled_at
+        )
+    ):
+        return redirect(withdrawal.acknowledgement_path)
     if latest is not None:
         return redirect("graceful_cancel:done", reference=latest.reference)
     return problem_page(request, title, message, status=200)
@@ -388,11 +419,6 @@ def done(request: HttpRequest, reference: str) -> HttpResponse:
     return _done_page(request, case)
 
 
-#: Session key of the cases whose customer answered "no" to hearing an offer (us-mn): the
-#: question is not asked again. Nothing else is stored: "no" changes nothing.
-NO_OFFER_SESSION_KEY = "graceful_cancel_no_offer"
-
-
 def _done_page(
     request: HttpRequest, case: CancellationCase, *, error: str = "", status: int = 200
 ) -> HttpResponse:
@@ -401,14 +427,14 @@ def _done_page(
     pending = (
         presentation if presentation and presentation.outcome == OfferOutcome.PRESENTED else None
     )
-    said_no = case.reference in request.session.get(NO_OFFER_SESSION_KEY, [])
     context = {
         "case": case,
         "access_ended": access_ended,
         "rules": _case_rules(case),
         # us-mn: once cancelled, the customer may be asked whether they want to hear an offer;
-        # the offer itself only after a "yes" (services/offer_question.py).
-        "offer_question": not said_no and pending is None and flow.offer_question_open(case),
+        # the offer itself only after a "yes"; after a "no, thanks" it is not asked again
+        # (services/offer_question.py).
+        "offer_question": pending is None and flow.offer_question_open(case),
         "presentation": pending if case.can_reactivate else None,
         "offer": pending.offer if pending and case.can_reactivate else None,
         "promise": fulfilment.promise_for(pending) if pending else None,
@@ -426,8 +452,8 @@ def _case_rules(case: CancellationCase) -> ComplianceRules:
 def offer_question(request: HttpRequest, reference: str) -> HttpResponse:
     """The answer to "Would you like to hear an offer?" asked once cancelled (us-mn).
 
-    "yes" presents the one offer (``flow.hear_offer``); "no" changes nothing and the question is
-    not asked again; "decline" declines the offer heard (``flow.decline_offer``). Each goes back
+    "yes" presents the one offer (``flow.hear_offer``); "no" changes nothing but is recorded
+    (``flow.decline_offer_question``) and the question is not asked again; "decline" declines the offer heard (``flow.decline_offer``). Each goes back
     to the confirmation page; a GET never changes anything.
     """
     case = _own_case(request, reference)
@@ -441,8 +467,9 @@ def offer_question(request: HttpRequest, reference: str) -> HttpResponse:
         with contextlib.suppress(InvalidTransition):
             flow.decline_offer(case, actor=request.user)
     elif answer == "no":
-        said_no = [*request.session.get(NO_OFFER_SESSION_KEY, []), case.reference]
-        request.session[NO_OFFER_SESSION_KEY] = said_no[-20:]
+        # Recorded (timeline, signal, evidence record); nothing else changes.
+        with contextlib.suppress(InvalidTransition):
+            flow.decline_offer_question(case, actor=request.user)
     url = reverse("graceful_cancel:done", kwargs={"reference": case.reference})
     return redirect(f"{url}#gc-after")
 

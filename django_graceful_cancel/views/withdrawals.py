@@ -38,6 +38,7 @@ from ..exceptions import (
     RateLimited,
 )
 from ..followups.links import InvalidLink
+from ..jurisdiction import resolve_jurisdiction
 from ..models import Withdrawal
 from ..services.withdrawals import (
     WithdrawalWindow,
@@ -160,6 +161,11 @@ def withdraw(request: HttpRequest) -> HttpResponse:
                 language=translation.get_language(),
                 time_zone=dates.known_zone(request.POST.get("time_zone")),
                 profile=profile,
+                # Where the customer is, as this request shows it (billing address, else the
+                # CDN's country header): recorded on the case, as start_case does.
+                jurisdiction=resolve_jurisdiction(
+                    request.user, request, subscription=current.subscription
+                ),
                 actor=request.user,
             )
         except InvalidInput as error:

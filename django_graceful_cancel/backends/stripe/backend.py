@@ -51,6 +51,7 @@ from ...conf import (
     positive_int,
 )
 from ...exceptions import BackendError
+from ...intervals import format_interval
 from ..base import (
     ACTIVE_STATUSES,
     BaseSubscriptionBackend,
@@ -131,6 +132,14 @@ def _timestamp(value: Any) -> dt.datetime | None:
     if value in (None, "", 0):
         return None
     return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+
+
+def _count(value: Any) -> int:
+    """A price's ``interval_count`` (1 when missing or unreadable)."""
+    try:
+        return max(int(value or 1), 1)
+    except (TypeError, ValueError):
+        return 1
 
 
 def _epoch(value: dt.datetime) -> int:
@@ -526,7 +535,12 @@ class StripeSubscriptionBackend(BaseSubscriptionBackend):
             plan_code=code,
             price=self._amount(amount, currency) if amount is not None else None,
             currency=currency.upper(),
-            interval=str(recurring.get("interval") or price.get("interval") or ""),
+            # "3 month" for a quarterly price (interval_count 3): the figures read it as three
+            # months (intervals.py), the pages as "every 3 months".
+            interval=format_interval(
+                str(recurring.get("interval") or price.get("interval") or ""),
+                _count(recurring.get("interval_count") or price.get("interval_count")),
+            ),
             started_at=_timestamp(sub.get("start_date") or sub.get("created")),
             current_period_end=_timestamp(cancel_at or period_end),
             is_active=sub.get("status")

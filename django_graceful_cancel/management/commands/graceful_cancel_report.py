@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from django_graceful_cancel import analytics
+from django_graceful_cancel.insights import figures as insights
 from django_graceful_cancel.services import revenue
 
 
@@ -45,6 +46,8 @@ class Command(BaseCommand):
         data = analytics.dashboard(start, end)
         # Revenue on every reason (services/revenue.py), after the dashboard's own figures.
         data["mrr"] = revenue.figures(start, end)
+        # Themes in the customers' words, the suggestions' acceptance (docs/insights.md).
+        data["insights"] = insights.figures(start, end)
         out = open(options["output"], "w", newline="") if options["output"] else None  # noqa: SIM115
         stream = out or self.stdout
         try:
@@ -55,6 +58,7 @@ class Command(BaseCommand):
                 writer.writerow(["section", "item", "metric", "value"])
                 writer.writerows(analytics.dashboard_rows(data))
                 writer.writerows(revenue.rows(data["mrr"]))
+                writer.writerows(insights.rows(data["insights"]))
         finally:
             if out is not None:
                 out.close()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.utils import timezone
 
-from .models import Membership
+from .models import Membership, RenewalSetting
 
 
 def nightly(today: date | None = None) -> list[Membership]:
@@ -21,3 +22,18 @@ def nightly(today: date | None = None) -> list[Membership]:
         charged.append(membership)
     Membership.objects.filter(is_active=True, expires__lt=today).update(is_active=False)
     return charged
+
+
+def rejoin(member: Any, *, level: str) -> Membership:
+    """The gym's sign-up for a former member: the membership row runs again for 30 days on
+    ``level``, renewing automatically (the first month is charged at the desk's till)."""
+    today = timezone.localdate()
+    membership, _ = Membership.objects.get_or_create(
+        member=member, defaults={"level": level, "expires": today}
+    )
+    membership.level = level
+    membership.is_active = True
+    membership.expires = today + timedelta(days=30)
+    membership.save(update_fields=["level", "is_active", "expires"])
+    RenewalSetting.objects.update_or_create(membership=membership, defaults={"auto_renew": True})
+    return membership

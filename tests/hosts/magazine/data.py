@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from django_graceful_cancel.models import RetentionOffer
 
-from .models import Plan, Subscription
+from .models import BillingAddress, Plan, Subscription
 
 #: The catalogue's downgrade offer as the magazine's staff rewrite it in the admin: its cheaper
 #: plan, named in the parameters, the title and the description (English and Spanish).
@@ -41,8 +41,17 @@ def plans() -> dict[str, Plan]:
     }
 
 
-def make_customer(username: str, *, status: str = "active", days_left: int = 20) -> Any:
-    """A reader of the Print + Digital plan for 400 days, ``days_left`` into the period's end."""
+def make_customer(
+    username: str,
+    *,
+    status: str = "active",
+    days_left: int = 20,
+    days_subscribed: int = 400,
+    country: str = "",
+    state: str = "",
+) -> Any:
+    """A reader of the Print + Digital plan for ``days_subscribed`` days (400), ``days_left``
+    days before the period's end; with ``country`` (and ``state``), their billing address."""
     user = get_user_model().objects.create_user(
         username, f"{username}@example.com", "pw", first_name=username.title()
     )
@@ -51,10 +60,12 @@ def make_customer(username: str, *, status: str = "active", days_left: int = 20)
         customer=user,
         plan=plans()["print-and-digital"],
         status=status,
-        created=now - timedelta(days=400),
+        created=now - timedelta(days=days_subscribed),
         current_period_start=now - timedelta(days=30 - days_left),
         current_period_end=now + timedelta(days=days_left),
     )
+    if country:
+        BillingAddress.objects.create(customer=user, country=country, state=state)
     return user
 
 

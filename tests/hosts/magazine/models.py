@@ -45,3 +45,20 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} · {self.plan} ({self.status})"
+
+
+class BillingAddress(models.Model):
+    """The reader's billing address, as Stripe's customer object keeps it (``address.country``,
+    ``address.state``): where the reader is for the law (the app's ``country``/``region``)."""
+
+    customer = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="magazine_billing"
+    )
+    line1 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    # ISO 3166-1 alpha-2, as Stripe stores it ("DE").
+    country = models.CharField(max_length=2)
+    state = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.country}"

@@ -64,3 +64,36 @@ def grant_discount(*, case: Any, offer: Any) -> dict[str, Any]:
     )
     subscription.save(update_fields=["discount_percent", "discount_until"])
     return {"discount_until": subscription.discount_until.isoformat()}
+
+
+def subscribe_again(*, case: Any, quote: Any, offer: Any, idempotency_key: str) -> str:
+    """The RESUBSCRIBE_HOOK (docs/returns.md): a former owner comes back on the price they had.
+
+    A new subscription row on the ended one's price (Ledgerly keeps old rows), invoiced now for
+    what the confirmation page showed (``quote``: the offer's first charge, else the price);
+    the idempotency key is the invoice's, so a second call charges nothing more. Called inside
+    the transaction that records the return; raising refuses it."""
+    existing = Invoice.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return f"saas.subscription:{existing.subscription_id}"
+    pk = case.subscription_ref.rpartition(":")[2]
+    ended = Subscription.objects.select_related("price").get(pk=pk)
+    now = timezone.now()
+    step = timedelta(days=365 if ended.price.interval == "year" else 30)
+    subscription = Subscription.objects.create(
+        owner=case.customer,
+        plan=ended.plan,
+        price=ended.price,
+        state=Subscription.State.ACTIVE,
+        started=now,
+        renews_at=now + step,
+    )
+    amount = quote.offer_amount if offer is not None and quote.offer_amount else quote.amount
+    Invoice.objects.create(
+        subscription=subscription,
+        price=ended.price,
+        amount=amount,
+        issued_at=now,
+        idempotency_key=idempotency_key,
+    )
+    return f"saas.subscription:{subscription.pk}"

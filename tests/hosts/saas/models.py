@@ -67,3 +67,5 @@ class Invoice(models.Model):
     price = models.ForeignKey(Price, on_delete=models.PROTECT, related_name="+")
     amount = models.DecimalField(max_digits=8, decimal_places=2)
     issued_at = models.DateTimeField()
+    # The payment provider's idempotency key (a return's, billing.subscribe_again): one charge.
+    idempotency_key = models.CharField(max_length=100, blank=True)
