@@ -178,8 +178,10 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "FOLLOWUP_SENDING_TIMEOUT_MINUTES": (positive_int, "a positive whole number of minutes"),
     "LINK_MAX_AGE_DAYS": (positive_int, "a positive whole number of days"),
     "WITHDRAWAL_DAYS": (
-        lambda v: isinstance(v, dict)
-        and all(isinstance(k, str) and positive_int(d) for k, d in v.items()),
+        lambda v: (
+            isinstance(v, dict)
+            and all(isinstance(k, str) and positive_int(d) for k, d in v.items())
+        ),
         'a dict of compliance profile to a positive whole number of days, e.g. {"de": 14}',
     ),
     "SITE_URL": (optional_http_url, 'None or an absolute URL such as "https://www.example.com"'),

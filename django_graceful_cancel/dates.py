@@ -7,9 +7,10 @@ them directly):
 
 * in the customer's time zone when the case knows it (``CancellationCase.time_zone``: the API's
   ``time_zone``, or the browser's zone sent with the flow's first form);
-* otherwise in the current time zone, and then the zone is named: "June 3, 2030 (UTC)".
+* otherwise in the current time zone.
 
-A date and time always names its zone: "June 3, 2030, 10 p.m. (EDT)". Formats follow the active
+Either way the zone is named: "June 3, 2030 (EDT)", "June 3, 2030, 10 p.m. (EDT)". Only a plain
+calendar date (a ``date``, not a moment) is shown without one. Formats follow the active
 language (``DATE_FORMAT``, ``DATETIME_FORMAT``).
 """
 
@@ -81,16 +82,19 @@ def in_zone(value: dt.datetime, case: Any = None) -> tuple[dt.datetime, bool]:
 def format_date(value: Any, case: Any = None) -> str:
     """The date of ``value`` as the customer reads it ("June 3, 2030"), in the active language.
 
-    In the case's time zone when it has one; otherwise in the current time zone, named after
-    the date ("June 3, 2030 (UTC)"). A plain date is shown as it is; None or "" gives "".
+    In the case's time zone when it has one, otherwise in the current time zone; the zone is
+    named after the date ("June 3, 2030 (EDT)"). A plain date is shown as it is; None or ""
+    gives "".
     """
     value = as_moment(value)
     if value is None or value == "":
         return ""
     if isinstance(value, dt.datetime):
-        local, theirs = in_zone(value, case)
+        local, _theirs = in_zone(value, case)
+        # Named even in the customer's own zone: a date is a day somewhere, and the customer
+        # may read it on a trip, or staff in another office.
         text = formats.date_format(local, "DATE_FORMAT")
-        return text if theirs else f"{text} ({zone_name(local)})"
+        return f"{text} ({zone_name(local)})"
     if isinstance(value, dt.date):
         return formats.date_format(value, "DATE_FORMAT")
     return str(value)

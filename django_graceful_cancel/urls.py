@@ -41,9 +41,7 @@ urlpatterns = [
     path("<gc_reference:reference>/confirm/", views.confirm, name="confirm"),
     path("<gc_reference:reference>/done/", views.done, name="done"),
     # us-mn: "Would you like to hear an offer?" asked once cancelled (services/offer_question.py).
-    path(
-        "<gc_reference:reference>/offer-question/", views.offer_question, name="offer_question"
-    ),
+    path("<gc_reference:reference>/offer-question/", views.offer_question, name="offer_question"),
     path("<gc_reference:reference>/receipt.txt", views.receipt, name="receipt"),
     path("<gc_reference:reference>/saved/", views.saved, name="saved"),
     path("<gc_reference:reference>/reactivate/", views.reactivate, name="reactivate"),

@@ -402,9 +402,11 @@ def test_follow_ups_that_cannot_be_scheduled_do_not_undo_the_cancellation(
     settings.GRACEFUL_CANCEL = flow_settings()
     page = Client()
     page.force_login(customer)
+    # A cancellation plans its rows in Python (where a bad sequence fails) and inserts them in
+    # one statement (services.cases._schedule_followups).
     with (
         mock.patch(
-            "django_graceful_cancel.followups.outbox.schedule_sequence",
+            "django_graceful_cancel.followups.outbox.plan_sequence",
             side_effect=RuntimeError("sequence broken"),
         ),
         caplog.at_level(logging.ERROR, logger=LOGGER),
@@ -413,7 +415,8 @@ def test_follow_ups_that_cannot_be_scheduled_do_not_undo_the_cancellation(
     case = CancellationCase.objects.get(customer=customer)
     assert (response.status_code, response["Location"]) == (302, url("done", case))
     assert case.status == CaseStatus.CANCELLED
-    assert any("Could not schedule the follow-ups" in r.getMessage() for r in caplog.records)
+    assert any("Could not plan the follow-ups" in r.getMessage() for r in caplog.records)
+    assert not case.followups.exists()
 
 
 @pytest.mark.django_db

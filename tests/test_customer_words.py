@@ -99,7 +99,7 @@ def test_the_api_message_is_in_the_customers_zone(customer, catalogue):
     response = client.post(
         api(), {"time_zone": "America/New_York"}, content_type="application/json"
     )
-    assert "stays active until June 3, 2030." in response.json()["message"]
+    assert "stays active until June 3, 2030 (EDT)." in response.json()["message"]
     assert "June 4" not in response.json()["message"]
 
 
@@ -146,12 +146,12 @@ def test_the_pages_and_the_receipt_speak_the_customers_zone(page, customer):
     done = text(page.get(url("done", case)))
     assert "June 3, 2030, 10 p.m. (EDT)" in done  # takes effect, in New York
     assert "May 10, 2030, 6:30 a.m. (EDT)" in done  # request received
-    assert "You keep full access until June 3, 2030." in done
+    assert "You keep full access until June 3, 2030 (EDT)." in done
     assert "June 4" not in done and "(UTC)" not in done
     receipt = page.get(url("receipt", case)).content.decode()
     assert "Takes effect: June 3, 2030, 10 p.m. (EDT)" in receipt
     reactivate = text(page.get(url("reactivate", case)))
-    assert "is set to end on June 3, 2030." in reactivate
+    assert "is set to end on June 3, 2030 (EDT)." in reactivate
 
 
 def test_a_zone_the_server_does_not_know_is_ignored(page, customer):
@@ -207,7 +207,7 @@ def test_the_saved_page_never_prints_an_empty_date(page, customer, slug, applied
 def test_the_saved_page_shows_the_pause_date_in_the_customers_zone(page, customer):
     case = saved_case(customer, "pause-2m", {"paused_until": "2030-06-04T02:00:00+00:00"})
     CancellationCase.objects.filter(pk=case.pk).update(time_zone="America/New_York")
-    assert "paused until June 3, 2030." in text(page.get(url("saved", case)))
+    assert "paused until June 3, 2030 (EDT)." in text(page.get(url("saved", case)))
 
 
 # --- the filters ---------------------------------------------------------------------------------
@@ -220,8 +220,8 @@ def test_the_saved_page_shows_the_pause_date_in_the_customers_zone(page, custome
         ("", ""),
         (dt.date(2030, 6, 4), "June 4, 2030"),
         ("2030-06-04", "June 4, 2030"),
-        ("2030-06-04T02:00:00+00:00", "June 3, 2030"),
-        (PERIOD_END, "June 3, 2030"),
+        ("2030-06-04T02:00:00+00:00", "June 3, 2030 (EDT)"),
+        (PERIOD_END, "June 3, 2030 (EDT)"),
         ("not a date", "not a date"),
     ],
 )

@@ -20,8 +20,9 @@ from django.core import mail
 from django.core.checks import Tags, run_checks
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -38,6 +39,7 @@ from django_graceful_cancel.models import (
     PrivacyRequest,
     Withdrawal,
 )
+from django_graceful_cancel.rendering import RenderedMessage
 from django_graceful_cancel.services import evidence
 from tests.support import flow_settings, gc_settings
 from tests.testapp.models import Subscription
@@ -178,14 +180,31 @@ def test_the_record_of_a_full_flow(walked, customer):
     json.dumps(record)  # JSON-ready as it is
 
 
-def test_the_confirmation_is_kept_as_sent_with_a_snapshot(walked):
+def test_the_confirmation_is_kept_as_sent(walked):
     row = EvidenceRecord.objects.get(case=walked)
     assert row.reference == walked.reference and row.customer_id == walked.customer_id
     assert row.confirmation["stage"] == "confirmation"
     assert row.confirmation["subject"] == mail.outbox[0].subject
-    assert row.snapshot["case"]["reference"] == walked.reference
-    assert row.snapshot_at is not None
     assert row.retain_until == walked.closed_at + timedelta(days=1095)
+    # The whole record is not rebuilt per message: it is live while the case exists, and the
+    # purge snapshots it (test_the_purge_keeps_the_record_for_its_retention_period).
+    assert row.snapshot == {} and row.snapshot_at is None
+    assert evidence.record_of(row)["case"]["reference"] == walked.reference
+
+
+def test_keeping_the_confirmation_is_one_statement(customer, catalogue):
+    case, _ = services.start_case(customer)
+    services.confirm_cancellation(case)
+    row = FollowUp.objects.get(case=case, stage="confirmation")
+    rendered = RenderedMessage(subject="Done", text="Cancelled.", html="", source="email/x")
+    with CaptureQueriesContext(connection) as first:
+        evidence.confirmation_sent(row, rendered, case=case)
+    # One statement, plus the savepoint that keeps a failure from undoing the send.
+    assert len([q for q in first if "SAVEPOINT" not in q["sql"]]) == 1
+    again = RenderedMessage(subject="Again", text="Cancelled.", html="", source="email/x")
+    evidence.confirmation_sent(row, again, case=case)  # a resend updates the same row
+    kept = EvidenceRecord.objects.get(case=case)
+    assert kept.confirmation["subject"] == "Again" and kept.reference == case.reference
 
 
 def test_a_direct_status_change_shows_in_the_delivery_status(customer, catalogue):
@@ -511,7 +530,7 @@ def test_a_failed_capture_never_undoes_the_send(customer, catalogue, monkeypatch
     def broken(*args: Any, **kwargs: Any) -> None:
         raise DatabaseError("disk full")
 
-    monkeypatch.setattr(evidence, "_snapshot", broken)
+    monkeypatch.setattr(evidence, "_keep_confirmation", broken)
     case, _ = services.start_case(customer)
     services.confirm_cancellation(case)
     row = FollowUp.objects.get(case=case, stage="confirmation")

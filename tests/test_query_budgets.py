@@ -36,8 +36,8 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 #: The issue's goals: at most 1.3x the hand-written baseline's queries per API step (start 8,
 #: reason 12, confirm 12). Where a step is over its goal, its budget is what it costs now, and
 #: docs/performance.md gives the profile:
-#: * start, 9: the jurisdiction lookup (issue 16) reads the subscription from the backend, then
-#:   ``start_case`` reads it again (two queries on the model backend: subscription, plan);
+#: * start, 9: the subscription is read once (subscription, plan; the jurisdiction is resolved
+#:   from that read), plus the "pending sync?" check, the webhook endpoints and the copy;
 #: * confirm, 17: it declines the offer shown (its update and event), schedules the follow-ups
 #:   and applies the cancellation at the provider after the commit (the model backend's own
 #:   savepoint, a read and an update of the subscription; the case's sync mark and its event);
@@ -265,3 +265,28 @@ def test_the_reason_step_needs_no_lock_its_conditional_update_refuses_a_decided_
     services.record_reason(page_copy, "price")
     fresh = CancellationCase.objects.get(pk=other.pk)
     assert fresh.owner_id == staff.pk and fresh.reason.slug == "price"
+
+
+@pytest.mark.parametrize("action", ["continue", "cancel"])
+def test_the_start_page_asks_the_backend_for_the_subscription_once(
+    make_customer, monkeypatch, action
+):
+    """The page reads the subscription to show it and hands it to ``start_case`` (which would
+    otherwise read it again: two queries on the model backend)."""
+    from django_graceful_cancel.backends.model import ModelSubscriptionBackend
+
+    calls: list[Any] = []
+    original = ModelSubscriptionBackend.get_active_subscription
+
+    def counting(self: Any, customer: Any) -> Any:
+        calls.append(customer)
+        return original(self, customer)
+
+    monkeypatch.setattr(ModelSubscriptionBackend, "get_active_subscription", counting)
+    pages = Client()
+    user = make_customer()
+    pages.force_login(user)
+    response = pages.post(reverse("graceful_cancel:start"), {"action": action})
+    assert response.status_code == 302
+    assert CancellationCase.objects.filter(customer=user).exists()
+    assert calls == [user]

@@ -137,9 +137,7 @@ def read_comeback_token(token: str) -> dict[str, Any]:
     """``{"case", "customer", "followup", "channel", "source"}`` of a come-back token; raises
     ``InvalidLink``."""
     try:
-        data = signing.loads(
-            token, salt=_salt(COMEBACK), max_age=max_age_days(COMEBACK) * 86400
-        )
+        data = signing.loads(token, salt=_salt(COMEBACK), max_age=max_age_days(COMEBACK) * 86400)
     except signing.SignatureExpired as error:
         raise InvalidLink("expired") from error
     except signing.BadSignature as error:

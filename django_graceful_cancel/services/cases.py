@@ -102,6 +102,7 @@ def start_case(
     jurisdiction: Jurisdiction | Callable[[SubscriptionInfo], Jurisdiction | None] | None = None,
     actor: Actor = None,
     reference: str | None = None,
+    subscription: SubscriptionInfo | None = None,
 ) -> tuple[CancellationCase, bool]:
     """Open a case for the customer's active subscription, or return the open one.
 
@@ -112,6 +113,8 @@ def start_case(
     ``compliance_profile`` names one; with neither, the case gets ``COMPLIANCE_PROFILE``. A
     callable is given the subscription read here (the API passes the resolver so, saving the
     billing provider a second call) and called only when a new case is opened.
+    ``subscription``: the customer's active subscription as the caller read it from the backend
+    in this request (the start page shows it); it is not read again.
     """
     existing = (
         CancellationCase.objects.filter(customer=customer, status=CaseStatus.OPEN)
@@ -120,7 +123,7 @@ def start_case(
     )
     if existing is not None:
         return existing, False
-    info = get_backend().get_active_subscription(customer)
+    info = subscription or get_backend().get_active_subscription(customer)
     if info is None or not info.is_active:
         raise NoActiveSubscription()
     if (

@@ -8,8 +8,8 @@ delivery status of the acknowledgement.
 *Computed on demand, retained as a snapshot.* While the case exists, the record is built from
 the live rows (``build_records``), so it is always complete and current. What cannot be rebuilt
 later is kept in an ``EvidenceRecord`` row: the confirmation exactly as rendered when it was sent
-(templates change), and a snapshot of the whole record, written when the confirmation is sent and
-refreshed right before the purge deletes the case. The row outlives the purge until
+(templates change), written in one statement when the confirmation is sent, and a snapshot of
+the whole record, written right before the purge deletes the case. The row outlives the purge until
 ``EVIDENCE_RETENTION_DAYS`` after the case closed, and goes with the customer's data when they ask
 for erasure (``services.privacy``).
 
@@ -113,7 +113,7 @@ def page_shown(
 def confirmation_sent(
     followup: FollowUp, rendered: RenderedMessage, *, case: CancellationCase
 ) -> None:
-    """Keep the acknowledgement as it was rendered and sent, and snapshot the record.
+    """Keep the acknowledgement as it was rendered and sent (one statement in a savepoint).
 
     Called by the follow-up outbox inside the transaction that marks ``followup`` sent (and
     records its "message sent" event); other stages are not kept.
@@ -135,10 +135,7 @@ def confirmation_sent(
         # "sent" (the sweep would send it again); it is logged, and the purge's snapshot and the
         # live record still show the rest.
         with transaction.atomic():
-            row = _record_row(case)
-            row.confirmation = _plain(sent)
-            row.save(update_fields=["confirmation"])
-            _snapshot([case.pk])
+            _keep_confirmation(case, _plain(sent))
     except DatabaseError:
         logger.exception("Could not keep the confirmation of case %s as evidence", case.reference)
 
@@ -191,17 +188,29 @@ def retain_until(case: CancellationCase) -> datetime:
     return closed + timedelta(days=app_settings.EVIDENCE_RETENTION_DAYS)
 
 
-def _record_row(case: CancellationCase) -> EvidenceRecord:
-    row, _created = EvidenceRecord.objects.select_for_update().get_or_create(
-        case=case,
-        defaults={
-            "reference": case.reference,
-            "case_started_at": case.created_at,
-            "customer_id": case.customer_id,
-            "retain_until": retain_until(case),
-        },
+def _keep_confirmation(case: CancellationCase, confirmation: dict[str, Any]) -> None:
+    """Write the confirmation as sent in one statement: an INSERT, or an UPDATE of the
+    confirmation alone when the case already has its row (a second acknowledgement).
+
+    Everything it needs is on the case the outbox already holds, so nothing is read again; the
+    whole record is not rebuilt here (it is live while the case exists, and the purge snapshots
+    it right before deleting the case: ``retain_for_purge``).
+    """
+    EvidenceRecord.objects.bulk_create(
+        [
+            EvidenceRecord(
+                case_id=case.pk,
+                reference=case.reference,
+                case_started_at=case.created_at,
+                customer_id=case.customer_id,
+                retain_until=retain_until(case),
+                confirmation=confirmation,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["case"],
+        update_fields=["confirmation"],
     )
-    return row
 
 
 def _snapshot(case_ids: list[int]) -> None:

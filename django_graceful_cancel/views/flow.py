@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from .. import dates, services
 from ..backends import get_backend
+from ..backends.base import SubscriptionInfo
 from ..choices import CaseStatus, OfferOutcome, WithdrawalStatus
 from ..compliance import ComplianceRules, rules_for
 from ..exceptions import (
@@ -172,9 +173,9 @@ def start(request: HttpRequest) -> HttpResponse:
     form = ReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if action == "cancel" or not rules.survey_first:
-            return _start_and_cancel(request, form, where)
+            return _start_and_cancel(request, form, where, info)
         if form.is_valid():
-            return _start_and_continue(request, form, where)
+            return _start_and_continue(request, form, where, info)
     effective_at = expected_effective_at(info.current_period_end)
     context = {
         "form": form,
@@ -186,7 +187,9 @@ def start(request: HttpRequest) -> HttpResponse:
     return render_page(request, "start.html", context, status=400 if form.errors else 200)
 
 
-def _start(request: HttpRequest, where: Jurisdiction | None) -> CancellationCase | HttpResponse:
+def _start(
+    request: HttpRequest, where: Jurisdiction | None, info: SubscriptionInfo
+) -> CancellationCase | HttpResponse:
     try:
         case, _created = flow.start_case(
             request.user,
@@ -195,6 +198,8 @@ def _start(request: HttpRequest, where: Jurisdiction | None) -> CancellationCase
             time_zone=dates.known_zone(request.POST.get("time_zone")),
             jurisdiction=where,
             actor=request.user,
+            # Read once for the page, so the provider is not asked twice.
+            subscription=info,
         )
     except NoActiveSubscription:
         return _nothing_to_cancel(request)
@@ -208,9 +213,9 @@ def _start(request: HttpRequest, where: Jurisdiction | None) -> CancellationCase
 
 
 def _start_and_cancel(
-    request: HttpRequest, form: ReasonForm, where: Jurisdiction | None
+    request: HttpRequest, form: ReasonForm, where: Jurisdiction | None, info: SubscriptionInfo
 ) -> HttpResponse:
-    started = _start(request, where)
+    started = _start(request, where, info)
     if isinstance(started, HttpResponse):
         return started
     case = started
@@ -224,9 +229,9 @@ def _start_and_cancel(
 
 
 def _start_and_continue(
-    request: HttpRequest, form: ReasonForm, where: Jurisdiction | None
+    request: HttpRequest, form: ReasonForm, where: Jurisdiction | None, info: SubscriptionInfo
 ) -> HttpResponse:
-    started = _start(request, where)
+    started = _start(request, where, info)
     if isinstance(started, HttpResponse):
         return started
     case = started

@@ -11,6 +11,15 @@ from django.core.management import call_command
 from django.utils import timezone
 
 
+@pytest.fixture(autouse=True)
+def _fresh_catalogue_cache() -> None:
+    """Each test starts without the cached catalogue (the package's models/catalogue_cache.py):
+    rows a previous test cached were rolled back with its transaction, which sends no signal."""
+    from django_graceful_cancel.models.catalogue_cache import invalidate_local
+
+    invalidate_local()
+
+
 @pytest.fixture(scope="session")
 def localstripe() -> Any:
     """A localstripe server on a free 127.0.0.1 port for the session, or None when it cannot
