@@ -1,7 +1,6 @@
 # Follow-up questions per reason and each case's answers (issue 20, part 1).
-# Written by hand from makemigrations --dry-run (the 0.2 chain is fixed). As the chain's last
-# migration it also holds the AlterField of caseevent.kind with every timeline event kind,
-# "questions_answered" included.
+# Written by hand from makemigrations --dry-run (the 0.2 chain is fixed). The new timeline event
+# kind is in the AlterField of caseevent.kind that the chain's last migration (0013) holds.
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
@@ -14,54 +13,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="caseevent",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("started", "Case started"),
-                    ("reason_recorded", "Reason recorded"),
-                    ("offer_presented", "Offer presented"),
-                    ("offer_accepted", "Offer accepted"),
-                    ("offer_declined", "Offer declined"),
-                    ("cancelled", "Cancellation confirmed"),
-                    ("reactivated", "Reactivated"),
-                    ("abandoned", "Abandoned"),
-                    ("provider_synced", "Subscription provider updated"),
-                    ("provider_sync_failed", "Subscription provider update failed"),
-                    ("owner_assigned", "Owner assigned"),
-                    ("root_cause_set", "Root cause set"),
-                    ("note_added", "Staff note added"),
-                    ("message_sent", "Message sent"),
-                    ("message_status", "Message status changed"),
-                    ("opted_out", "Customer opted out"),
-                    ("survey_answered", "Survey answered"),
-                    ("call_done", "Call done"),
-                    ("disputed", "Customer said it was not them"),
-                    ("erased", "Personal data erased"),
-                    ("exported", "Personal data exported"),
-                    ("save_checked", "Save checked"),
-                    ("external_change", "Changed at the billing provider"),
-                    ("followups_scheduled", "Follow-ups scheduled by staff"),
-                    ("followups_cancelled", "Follow-ups cancelled by staff"),
-                    ("fulfilment_assigned", "Offer task assigned"),
-                    ("fulfilment_done", "Offer applied by staff"),
-                    ("returned", "Customer came back"),
-                    ("withdrawn", "Withdrawal received"),
-                    ("refund_done", "Refund of the withdrawal done by staff"),
-                    ("page_shown", "Page shown"),
-                    ("evidence_exported", "Evidence record exported"),
-                    ("pause_started", "Pause started"),
-                    ("pause_extended", "Pause extended"),
-                    ("pause_resumed", "Subscription resumed after a pause"),
-                    ("pause_cancelled", "Cancelled during a pause"),
-                    ("reach_out_created", "Personal outreach task created"),
-                    ("reach_out_done", "Personal outreach done"),
-                    ("questions_answered", "Follow-up questions answered"),
-                ],
-                max_length=32,
-            ),
-        ),
         migrations.CreateModel(
             name="ReasonQuestion",
             fields=[

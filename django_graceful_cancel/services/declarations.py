@@ -467,21 +467,36 @@ def send_acknowledgements(pk: int) -> int:
         "confirm_url": absolute(confirmation_path(declaration)) if waiting else "",
         "confirm_days": app_settings.DECLARATION_CONFIRM_DAYS,
     }
-    with translation.override(declaration.language or settings.LANGUAGE_CODE):
-        root = "django_graceful_cancel/declaration/acknowledgement"
+    mail_acknowledgement(
+        "django_graceful_cancel/declaration/acknowledgement",
+        context,
+        language=declaration.language,
+        to=address,
+        kind="declaration",
+        reference=declaration.reference,
+    )
+    CancellationDeclaration.objects.filter(pk=pk).update(acknowledged_at=timezone.now())
+    return 1
+
+
+def mail_acknowledgement(
+    root: str, context: dict[str, Any], *, language: str, to: str, kind: str, reference: str
+) -> None:
+    """Render ``<root>_subject.txt`` and ``<root>_message.txt`` in ``language`` and send them to
+    ``to`` through Django's mail API (so anymail's ESPs tag and track it). The declaration and
+    the withdrawal acknowledgements, both durable-medium receipts, go out this way."""
+    with translation.override(language or settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"{root}_subject.txt", context).split())
         body = render_to_string(f"{root}_message.txt", context).strip()
     message = EmailMultiAlternatives(
         subject=subject,
         body=body,
         from_email=app_settings.FROM_EMAIL or settings.DEFAULT_FROM_EMAIL,
-        to=[address],
+        to=[to],
     )
-    message.tags = ["graceful-cancel", "declaration"]  # type: ignore[attr-defined]
-    message.metadata = {"declaration": declaration.reference}  # type: ignore[attr-defined]
+    message.tags = ["graceful-cancel", kind]  # type: ignore[attr-defined]
+    message.metadata = {kind: reference}  # type: ignore[attr-defined]
     message.send()
-    CancellationDeclaration.objects.filter(pk=pk).update(acknowledged_at=timezone.now())
-    return 1
 
 
 # --- The account holder's confirmation ----------------------------------------------------------

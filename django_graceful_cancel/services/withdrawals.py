@@ -35,9 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -61,7 +59,7 @@ from ..models import CancellationCase, Withdrawal
 from ..sites import absolute, site_name
 from . import cases, inputs
 from .core import Actor, lock_case, record, transition
-from .declarations import match_customer
+from .declarations import mail_acknowledgement, match_customer
 
 logger = logging.getLogger("django_graceful_cancel")
 
@@ -488,19 +486,14 @@ def send_acknowledgement(pk: int) -> int:
         "confirm_url": absolute(confirmation_path(withdrawal)) if waiting else "",
         "confirm_days": app_settings.DECLARATION_CONFIRM_DAYS,
     }
-    with translation.override(withdrawal.language or settings.LANGUAGE_CODE):
-        root = "django_graceful_cancel/withdrawal/acknowledgement"
-        subject = " ".join(render_to_string(f"{root}_subject.txt", context).split())
-        body = render_to_string(f"{root}_message.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=body,
-        from_email=app_settings.FROM_EMAIL or settings.DEFAULT_FROM_EMAIL,
-        to=[withdrawal.email],
+    mail_acknowledgement(
+        "django_graceful_cancel/withdrawal/acknowledgement",
+        context,
+        language=withdrawal.language,
+        to=withdrawal.email,
+        kind="withdrawal",
+        reference=withdrawal.reference,
     )
-    message.tags = ["graceful-cancel", "withdrawal"]  # type: ignore[attr-defined]
-    message.metadata = {"withdrawal": withdrawal.reference}  # type: ignore[attr-defined]
-    message.send()
     Withdrawal.objects.filter(pk=pk).update(acknowledged_at=timezone.now())
     return 1
 
