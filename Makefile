@@ -44,7 +44,7 @@ sysdeps:
 demo: venv
 	cd example_project && DEMO=1 ../$(PY) manage.py migrate --noinput
 	cd example_project && DEMO=1 ../$(PY) manage.py load_demo_data
-	@echo "Serving http://127.0.0.1:8000 : log in as alice / demo (or bruno for Spanish); staff: admin / admin"
+	@echo "Serving http://127.0.0.1:8000 : log in as alice / demo (bruno: Spanish; greta: Germany, jeanne: France, mia: Minnesota); staff: admin / admin"
 	cd example_project && DEMO=1 ../$(PY) manage.py runserver 127.0.0.1:8000
 
 # Next to `make demo`: sends follow-ups as they fall due (a demo "day" lasts half a second, so a

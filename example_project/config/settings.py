@@ -117,6 +117,9 @@ GRACEFUL_CANCEL = {
         "cancel_at_period_end": "cancel_at_period_end",
         "canceled_at": "canceled_at",
         "paused_until": "paused_until",
+        # Where the customer is billed decides which law's flow they get (docs/compliance.md).
+        "country": "billing_country",
+        "region": "billing_region",
     },
     "SITE_NAME": "Example Streaming",
     # The flow's pages extend the site's own base template and link back to the account page.

@@ -33,6 +33,10 @@ class Subscription(models.Model):
     cancel_at_period_end = models.BooleanField(default=False)
     canceled_at = models.DateTimeField(null=True, blank=True)
     paused_until = models.DateTimeField(null=True, blank=True)
+    # The billing address's country and subdivision (ISO 3166): the law of the customer's place
+    # (docs/compliance.md) reads them through SUBSCRIPTION_FIELDS.
+    billing_country = models.CharField(max_length=2, blank=True)
+    billing_region = models.CharField(max_length=3, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user} · {self.plan} ({self.status})"

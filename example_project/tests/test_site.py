@@ -43,3 +43,27 @@ def test_account_page_links_to_the_receipt_of_a_cancelled_case(client, alice):
     services.confirm_cancellation(case)
     html = client.get(reverse("shop:account")).content.decode()
     assert reverse("graceful_cancel:done", args=[case.reference]) in html
+
+
+def test_the_demo_customers_get_the_law_of_their_place(client, django_user_model):
+    """greta is billed in Germany within her withdrawal period, jeanne in France, mia in
+    Minnesota (load_demo_data): each gets her own law's flow, and alice the default one."""
+    call_command("load_demo_data", "--cases", "0", stdout=io.StringIO())
+    profiles = {}
+    for username in ("alice", "greta", "jeanne", "mia"):
+        user = django_user_model.objects.get(username=username)
+        client.force_login(user)
+        account = client.get(reverse("shop:account"), HTTP_ACCEPT_LANGUAGE="de")
+        if username == "greta":
+            html = account.content.decode()
+            assert "Verträge hier kündigen" in html
+            assert "Vertrag widerrufen" in html
+        client.post(reverse("graceful_cancel:start"), {"action": "continue"})
+        case = CancellationCase.objects.get(customer=user)
+        profiles[username] = (case.jurisdiction, case.compliance_profile)
+    assert profiles == {
+        "alice": ("", "us"),
+        "greta": ("DE", "de"),
+        "jeanne": ("FR", "fr"),
+        "mia": ("US-MN", "us-mn"),
+    }

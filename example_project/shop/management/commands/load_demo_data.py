@@ -41,12 +41,18 @@ PLANS = [
 ]
 
 CUSTOMERS = [
-    # username, first name, language, plan, tenure in days
-    ("alice", "Alice", "en", "premium", 720),
-    ("bruno", "Bruno", "es", "standard", 400),
-    ("carla", "Carla", "en", "standard", 90),
-    ("dmitri", "Dmitri", "en", "basic", 30),
-    ("elena", "Elena", "es", "premium", 1500),
+    # username, first name, language, plan, tenure in days, billing country, region
+    ("alice", "Alice", "en", "premium", 720, "", ""),
+    ("bruno", "Bruno", "es", "standard", 400, "", ""),
+    ("carla", "Carla", "en", "standard", 90, "", ""),
+    ("dmitri", "Dmitri", "en", "basic", 30, "", ""),
+    ("elena", "Elena", "es", "premium", 1500, "", ""),
+    # The law of the customer's place (docs/compliance.md): a German customer within the
+    # 14-day withdrawal period (de: "Verträge hier kündigen", "Vertrag widerrufen"), a French
+    # one (fr: three clicks) and one in Minnesota (us-mn: no offer before the confirmation).
+    ("greta", "Greta", "de", "standard", 5, "DE", ""),
+    ("jeanne", "Jeanne", "fr", "premium", 300, "FR", ""),
+    ("mia", "Mia", "en", "standard", 200, "US", "MN"),
 ]
 
 # How often each reason is stated in the generated history, and the root cause staff found.
@@ -102,7 +108,7 @@ class Command(BaseCommand):
         now = timezone.now()
         if not User.objects.filter(username="admin").exists():
             User.objects.create_superuser("admin", "admin@example.com", "admin")
-        for username, first_name, _lang, plan, tenure in CUSTOMERS:
+        for username, first_name, _lang, plan, tenure, country, region in CUSTOMERS:
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={"first_name": first_name, "email": f"{username}@example.com"},
@@ -116,6 +122,8 @@ class Command(BaseCommand):
                     plan=plans[plan],
                     started_at=now - timedelta(days=tenure),
                     current_period_end=now + timedelta(days=12 + tenure % 17),
+                    billing_country=country,
+                    billing_region=region,
                 )
 
     def _experiment(

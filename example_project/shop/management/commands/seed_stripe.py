@@ -74,7 +74,16 @@ class Command(BaseCommand):
                     }
                 )
 
-    def _customer(self, username: str, first_name: str, lang: str, plan: str, _t: int) -> bool:
+    def _customer(
+        self,
+        username: str,
+        first_name: str,
+        lang: str,
+        plan: str,
+        _tenure: int,
+        country: str = "",
+        region: str = "",
+    ) -> bool:
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             self.stderr.write(f"No user {username}: run load_demo_data first.")
@@ -88,7 +97,7 @@ class Command(BaseCommand):
         else:
             customer_id = str(
                 self.client.v1.customers.create(
-                    {"email": user.email, "name": first_name, "preferred_locales": [lang]}
+                    self._customer_fields(user, first_name, lang, country, region)
                 ).id
             )
             self._card(customer_id)
@@ -96,6 +105,20 @@ class Command(BaseCommand):
             {"customer": customer_id, "items": [{"plan": f"{plan}-monthly"}]}
         )
         return True
+
+    @staticmethod
+    def _customer_fields(
+        user: Any, first_name: str, lang: str, country: str, region: str
+    ) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "email": user.email,
+            "name": first_name,
+            "preferred_locales": [lang],
+        }
+        if country:
+            # The billing address places the customer for the law of their place.
+            fields["address"] = {"country": country, **({"state": region} if region else {})}
+        return fields
 
     def _card(self, customer_id: str) -> None:
         if self.local:
