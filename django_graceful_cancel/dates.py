@@ -71,12 +71,11 @@ def zone_name(moment: dt.datetime) -> str:
     return name or "UTC"
 
 
-def in_zone(value: dt.datetime, case: Any = None) -> tuple[dt.datetime, bool]:
-    """``value`` in the customer's zone (True) or, when it is unknown, the current zone (False)."""
-    zone = customer_zone(case)
+def in_zone(value: dt.datetime, case: Any = None) -> dt.datetime:
+    """``value`` in the customer's zone, or in the current zone when it is unknown."""
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
-    return timezone.localtime(value, zone), zone is not None
+    return timezone.localtime(value, customer_zone(case))
 
 
 def format_date(value: Any, case: Any = None) -> str:
@@ -90,7 +89,7 @@ def format_date(value: Any, case: Any = None) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, dt.datetime):
-        local, _theirs = in_zone(value, case)
+        local = in_zone(value, case)
         # Named even in the customer's own zone: a date is a day somewhere, and the customer
         # may read it on a trip, or staff in another office.
         text = formats.date_format(local, "DATE_FORMAT")
@@ -107,7 +106,7 @@ def format_datetime(value: Any, case: Any = None) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, dt.datetime):
-        local, _theirs = in_zone(value, case)
+        local = in_zone(value, case)
         return f"{formats.date_format(local, 'DATETIME_FORMAT')} ({zone_name(local)})"
     if isinstance(value, dt.date):
         return formats.date_format(value, "DATE_FORMAT")
@@ -116,7 +115,7 @@ def format_datetime(value: Any, case: Any = None) -> str:
 
 def local_date(value: dt.datetime, case: Any = None) -> dt.date:
     """The calendar date of ``value`` for the customer (their zone, else the current one)."""
-    return in_zone(value, case)[0].date()
+    return in_zone(value, case).date()
 
 
 def is_after_today(value: dt.datetime | None, case: Any = None) -> bool:

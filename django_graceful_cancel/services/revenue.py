@@ -50,9 +50,7 @@ from ..choices import CaseStatus, QuestionKind
 from ..exceptions import InvalidInput
 from ..models import CancellationCase, QuestionAnswer, Reason, ReasonQuestion
 
-# One reading of billing intervals for every figure (intervals.py); the names stay importable here.
-MONTHS_PER_UNIT = intervals.MONTHS_PER_UNIT
-UNIT_ALIASES = intervals.UNIT_ALIASES
+# One reading of billing intervals for every figure (intervals.py).
 months_per_interval = intervals.months_per_interval
 
 #: Tenure bands, in days since the subscription started: ``(key, first day, day after)``.
