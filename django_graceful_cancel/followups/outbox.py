@@ -366,7 +366,7 @@ def deliver(
     if not recipient:
         _finish(followup, FollowUpStatus.SKIPPED, error="no address for this channel")
         return SendOutcome(status=FollowUpStatus.SKIPPED)
-    links = links_for(case, followup.channel)
+    links = links_for(case, followup.channel, followup=followup)
     try:
         rendered = render_message(
             case,
